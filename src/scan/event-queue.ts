@@ -1,0 +1,102 @@
+/**
+ * A bounded queue between a push-driven producer (packets arriving in socket
+ * callbacks) and a pull-driven consumer (the scanner's `for await` loop).
+ *
+ * The producer pushes freely (replies are bounded by the probes in flight);
+ * it asks {@link EventQueue.hasRoom} before it sends new probes and waits on
+ * {@link EventQueue.waitForRoom}, so a slow consumer slows the scan down.
+ *
+ * @module
+ */
+
+/**
+ * A bounded FIFO with async waits on both ends.
+ *
+ * @example
+ * ```ts
+ * const q = new EventQueue<number>(2);
+ * q.push(1);
+ * q.close();
+ * for await (const n of q.drain()) console.log(n); // 1
+ * ```
+ */
+export class EventQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+  private closed = false;
+  private failure: { error: unknown } | undefined;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+
+  /** @param capacity the number of queued items above which {@link hasRoom} is false. */
+  constructor(readonly capacity: number) {}
+
+  /** Items waiting for the consumer. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Whether the producer may start more work that will produce items. */
+  hasRoom(): boolean {
+    return this.size < this.capacity;
+  }
+
+  /** Adds an item and wakes the consumer. Items pushed after {@link close} are dropped. */
+  push(item: T): void {
+    if (this.closed) return;
+    this.items.push(item);
+    this.wake();
+  }
+
+  /** Ends the stream after the queued items; with an error, the consumer throws it after them. */
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (error !== undefined) this.failure = { error };
+    this.wake();
+    this.wakeProducer?.();
+  }
+
+  /** Resolves when the consumer has taken items so that there is room again (or the queue closed). */
+  waitForRoom(): Promise<void> {
+    if (this.hasRoom() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakeProducer = () => {
+        this.wakeProducer = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Yields items in order until the queue is closed and empty. */
+  async *drain(): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      while (this.head < this.items.length) {
+        const item = this.items[this.head] as T;
+        this.items[this.head] = undefined as T;
+        this.head++;
+        if (this.head > 1024 && this.head * 2 > this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+        if (this.wakeProducer && this.hasRoom()) this.wakeProducer();
+        yield item;
+      }
+      if (this.closed) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        this.wakeConsumer = resolve;
+      });
+    }
+  }
+
+  private wake(): void {
+    const wake = this.wakeConsumer;
+    if (wake) {
+      this.wakeConsumer = undefined;
+      wake();
+    }
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * The probe engine shared by every raw scanner.
+ *
+ * It pulls work lazily from an iterator of {@link ProbeTarget}s, sends each
+ * through a {@link ProbeModule} under the pacing rules (token bucket, probes in
+ * flight, per-host delay, consumer back-pressure), retransmits what stays
+ * unanswered until the adaptive timeout, and turns validated replies into
+ * events. Everything it owns (listener lease, timers) is released by
+ * {@link ProbeEngine.stop}, which the scanners call from `finally`.
+ *
+ * @module
+ */
+import type { ListenProtocol, ListenerLease, RawReply } from '../transport/packet-listener.js';
+import { TokenBucket } from '../transport/token-bucket.js';
+import { RttEstimator } from '../transport/rtt-estimator.js';
+import type { TimingValues } from '../transport/timing.js';
+import type { CookieKey } from './probe-cookie.js';
+import { EventQueue } from './event-queue.js';
+import { emptyStats, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
+
+/** One unit of work: a host (discovery) or a host and port. */
+export interface ProbeTarget {
+  readonly family: 4 | 6;
+  readonly address: string;
+  /** 4 or 16 bytes of {@link address}. */
+  readonly addressBytes: Uint8Array;
+  readonly hostname?: string;
+  readonly protocol: 'tcp' | 'udp' | 'host';
+  /** Destination port; 0 for host-level probes. */
+  readonly port: number;
+}
+
+/** What a module learns from one reply. */
+export interface ProbeOutcome {
+  /** `open`, `closed`, ... for ports; `up` or `down` for hosts. */
+  readonly state: string;
+  readonly reason: string;
+  readonly ttl?: number;
+  readonly window?: number;
+  readonly data?: Uint8Array;
+  /** The sender of an ICMP error when it is not the target. */
+  readonly replyFrom?: string;
+  /** The method that produced this outcome when a module mixes several (discovery). */
+  readonly method?: string;
+}
+
+/** A module's verdict on one reply. */
+export type ReplyVerdict =
+  | { readonly kind: 'answer'; readonly key: string; readonly outcome: ProbeOutcome }
+  /** Addressed to this scan but failed validation. */
+  | { readonly kind: 'invalid' }
+  /** Ours, but says nothing about the probe (ignored, not counted as invalid). */
+  | { readonly kind: 'ignore' };
+
+/** What the engine gives a module. */
+export interface ProbeContext {
+  readonly key: CookieKey;
+  readonly lease: ListenerLease;
+  /** The local address the kernel would use towards this target. */
+  sourceFor(target: ProbeTarget): string;
+  /** Sends one packet (counted in the statistics). */
+  send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string): void;
+}
+
+/**
+ * A scan type as a small record of functions, zmap style: transmit a probe,
+ * validate and classify a reply (from the reply alone), and say what silence means.
+ */
+export interface ProbeModule {
+  /** Sockets the module needs to listen on. */
+  readonly listen: readonly ListenProtocol[];
+  /** Sends the packet(s) of one attempt for `target`. */
+  transmit(ctx: ProbeContext, target: ProbeTarget, attempt: number): void;
+  /** Validates and classifies a reply routed to this scan. */
+  classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict;
+  /** The outcome when every attempt went unanswered. */
+  noResponse(target: ProbeTarget): ProbeOutcome;
+  /** Slow down per host when answers come only after retransmissions (ICMP rate limits). */
+  readonly adaptToRateLimit?: boolean;
+}
+
+/** Key of a target in the engine's table of probes in flight. */
+export function targetKey(address: string, port: number): string {
+  return `${address}/${port}`;
+}
+
+/** Pacing and lifetime options of the engine. */
+export interface EngineOptions {
+  readonly timing: TimingValues;
+  /** Packets per second (Infinity for no limit). */
+  readonly rate: number;
+  /** Probes awaiting an answer at most. */
+  readonly maxInFlight: number;
+  /** Events queued for a slow consumer before sending pauses. */
+  readonly queueCapacity: number;
+  readonly signal?: AbortSignal;
+}
+
+interface InFlight {
+  target: ProbeTarget;
+  attempts: number;
+  sentAt: number;
+  deadline: number;
+}
+
+interface HostPace {
+  delayMs: number;
+  nextSendAt: number;
+  maxAnsweredAttempt: number;
+}
+
+const MAX_PENDING_SENDS = 1000;
+const RATE_LIMIT_FIRST_DELAY_MS = 50;
+
+/** Builds an event from a finished target. */
+export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined;
+
+/**
+ * Runs one module over a lazy stream of targets.
+ *
+ * @example
+ * ```ts
+ * const engine = new ProbeEngine(module, lease, key, sourceFor, options, makeEvent);
+ * try { yield* engine.run(targets); } finally { engine.stop(); }
+ * ```
+ */
+export class ProbeEngine {
+  readonly stats: ScanStats = emptyStats();
+  private readonly queue: EventQueue<ScanEvent>;
+  private readonly bucket: TokenBucket;
+  private readonly rtt: RttEstimator;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly ready: { target: ProbeTarget; attempts: number }[] = [];
+  private readonly hosts = new Map<string, HostPace>();
+  private readonly ctx: ProbeContext;
+  private pendingSends = 0;
+  private sourceDone = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeSender: (() => void) | undefined;
+  private readonly startedAt = performance.now();
+  private readonly malformedAtStart: number;
+  private readonly onAbort = (): void => this.fail(this.options.signal?.reason);
+
+  constructor(
+    private readonly module: ProbeModule,
+    private readonly lease: ListenerLease,
+    key: CookieKey,
+    sourceFor: (target: ProbeTarget) => string,
+    private readonly options: EngineOptions,
+    private readonly makeEvent: EventFactory,
+  ) {
+    this.queue = new EventQueue(options.queueCapacity);
+    this.bucket = new TokenBucket({ rate: options.rate, burst: Number.isFinite(options.rate) ? Math.max(1, Math.ceil(options.rate / 100)) : undefined });
+    this.rtt = new RttEstimator(options.timing);
+    this.malformedAtStart = lease.counters.malformed;
+    this.ctx = {
+      key,
+      lease,
+      sourceFor,
+      send: (family, protocol, packet, address) => {
+        this.pendingSends++;
+        this.stats.sent++;
+        lease.send(family, protocol, packet, address, () => {
+          this.pendingSends--;
+          if (this.pendingSends < MAX_PENDING_SENDS) this.wake();
+        });
+      },
+    };
+  }
+
+  /** Replies routed to this scan by the shared listener. */
+  onReply(reply: RawReply): void {
+    if (this.stopped) return;
+    const verdict = this.module.classify(this.ctx, reply);
+    if (verdict.kind === 'ignore') return;
+    if (verdict.kind === 'invalid') {
+      this.stats.invalid++;
+      return;
+    }
+    const entry = this.inFlight.get(verdict.key);
+    if (!entry) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.stats.received++;
+    this.inFlight.delete(verdict.key);
+    const rttMs = reply.receivedAt - entry.sentAt;
+    if (entry.attempts === 1 && rttMs >= 0) this.rtt.addSample(rttMs);
+    if (this.module.adaptToRateLimit) this.noteAnsweredAttempt(entry);
+    this.finish(entry.target, verdict.outcome, rttMs >= 0 ? rttMs : undefined);
+  }
+
+  /** Adds an event that is not a probe result (warnings). */
+  warn(event: WarningEvent): void {
+    this.queue.push(event);
+  }
+
+  /** Runs the scan over `targets` and yields its events, `done` last. */
+  async *run(targets: Iterator<ProbeTarget>): AsyncGenerator<ScanEvent, void, undefined> {
+    const signal = this.options.signal;
+    if (signal?.aborted) throw signal.reason;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.sendLoop(targets).catch((error: unknown) => this.fail(error));
+    yield* this.queue.drain();
+  }
+
+  /** Releases the listener lease and every timer; safe to call twice. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.lease.release();
+    this.wake();
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.queue.close(error ?? new Error('scan failed'));
+  }
+
+  private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
+    const event = this.makeEvent(target, outcome, rttMs);
+    if (event) {
+      if (event.type === 'port') this.stats.portsReported++;
+      if (event.type === 'host' && event.status === 'up') this.stats.hostsUp++;
+      this.queue.push(event);
+    }
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0) return;
+    this.stats.durationMs = performance.now() - this.startedAt;
+    this.stats.malformed = this.lease.counters.malformed - this.malformedAtStart;
+    this.queue.push({ type: 'done', stats: { ...this.stats } });
+    this.stop();
+    this.queue.close();
+  }
+
+  private wake(): void {
+    const wake = this.wakeSender;
+    if (wake) {
+      this.wakeSender = undefined;
+      wake();
+    }
+  }
+
+  private sleep(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.wakeSender = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(() => this.wake(), Math.max(1, ms));
+    });
+  }
+
+  private pace(target: ProbeTarget): HostPace | undefined {
+    if (!this.module.adaptToRateLimit) return undefined;
+    let pace = this.hosts.get(target.address);
+    if (!pace) {
+      pace = { delayMs: 0, nextSendAt: 0, maxAnsweredAttempt: 1 };
+      this.hosts.set(target.address, pace);
+    }
+    return pace;
+  }
+
+  private noteAnsweredAttempt(entry: InFlight): void {
+    const pace = this.pace(entry.target);
+    if (!pace || entry.attempts <= pace.maxAnsweredAttempt) return;
+    pace.maxAnsweredAttempt = entry.attempts;
+    const max = this.options.timing.maxScanDelayMs;
+    const next = Math.min(max, Math.max(RATE_LIMIT_FIRST_DELAY_MS, pace.delayMs * 2));
+    if (next > pace.delayMs) {
+      pace.delayMs = next;
+      this.queue.push({
+        type: 'warning',
+        code: 'RATE_LIMITED',
+        message: `Increasing send delay for ${entry.target.address} to ${next} ms: answers came only after retransmission (ICMP rate limiting).`,
+        target: entry.target.address,
+      });
+    }
+  }
+
+  /** Picks the next thing to send: a due retransmission first, then fresh work. */
+  private nextWork(targets: Iterator<ProbeTarget>, now: number): { target: ProbeTarget; attempts: number } | number | undefined {
+    let soonest: number | undefined;
+    for (let i = 0; i < this.ready.length; i++) {
+      const item = this.ready[i] as { target: ProbeTarget; attempts: number };
+      const pace = this.pace(item.target);
+      if (!pace || pace.nextSendAt <= now) {
+        this.ready.splice(i, 1);
+        return item;
+      }
+      soonest = soonest === undefined ? pace.nextSendAt : Math.min(soonest, pace.nextSendAt);
+    }
+    while (!this.sourceDone && this.ready.length < this.options.maxInFlight) {
+      const next = targets.next();
+      if (next.done) {
+        this.sourceDone = true;
+        break;
+      }
+      const item = { target: next.value, attempts: 0 };
+      const pace = this.pace(item.target);
+      if (!pace || pace.nextSendAt <= now) return item;
+      this.ready.push(item);
+      soonest = soonest === undefined ? pace.nextSendAt : Math.min(soonest, pace.nextSendAt);
+    }
+    return soonest;
+  }
+
+  private async sendLoop(targets: Iterator<ProbeTarget>): Promise<void> {
+    while (!this.stopped) {
+      if (this.pendingSends >= MAX_PENDING_SENDS || this.inFlight.size >= this.options.maxInFlight) {
+        await this.sleep(undefined);
+        continue;
+      }
+      if (!this.queue.hasRoom()) {
+        await this.queue.waitForRoom();
+        continue;
+      }
+      const now = performance.now();
+      const work = this.nextWork(targets, now);
+      if (work === undefined) {
+        this.maybeDone();
+        if (this.stopped) return;
+        await this.sleep(undefined);
+        continue;
+      }
+      if (typeof work === 'number') {
+        await this.sleep(work - now);
+        continue;
+      }
+      const wait = this.bucket.tryTake(1);
+      if (wait > 0) {
+        this.ready.unshift(work);
+        await this.sleep(wait);
+        continue;
+      }
+      this.transmit(work.target, work.attempts + 1, now);
+      // Yield to the event loop now and then so replies and timers are served while sending.
+      if ((this.stats.sent & 63) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private transmit(target: ProbeTarget, attempt: number, now: number): void {
+    const key = targetKey(target.address, target.port);
+    const pace = this.pace(target);
+    if (pace) pace.nextSendAt = now + pace.delayMs;
+    const timeout = this.rtt.timeoutMs;
+    const entry: InFlight = { target, attempts: attempt, sentAt: now, deadline: now + timeout };
+    this.inFlight.delete(key);
+    this.inFlight.set(key, entry);
+    if (attempt > 1) this.stats.retransmitted++;
+    try {
+      this.module.transmit(this.ctx, target, attempt);
+    } catch (error) {
+      this.inFlight.delete(key);
+      throw error;
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.stopped) return;
+    const first = this.inFlight.values().next();
+    if (first.done) return;
+    const delay = Math.max(1, first.value.deadline - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.expire();
+    }, delay);
+  }
+
+  /** Handles probes whose time is up: retransmit, or conclude from silence. */
+  private expire(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    const maxRetries = this.options.timing.maxRetries;
+    for (const [key, entry] of this.inFlight) {
+      if (entry.deadline > now) break;
+      this.inFlight.delete(key);
+      if (entry.attempts <= maxRetries) {
+        this.ready.push({ target: entry.target, attempts: entry.attempts });
+      } else {
+        this.finish(entry.target, this.module.noResponse(entry.target), undefined);
+      }
+    }
+    this.wake();
+    this.armTimer();
+    this.maybeDone();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The raw TCP probe module: SYN, ACK, FIN, NULL, Xmas, Maimon, Window and
+ * custom-flag scans from one record of functions.
+ *
+ * The sequence number of every probe is a keyed cookie of its destination and
+ * port; its source port is chosen by another cookie within the scan's block.
+ * A reply is valid when its acknowledgment (or, for probes carrying ACK, its
+ * sequence number) matches the cookie recomputed from the reply itself.
+ *
+ * @module
+ */
+import {
+  IpProtocol,
+  TcpFlags,
+  createTcpProbeTemplate,
+  parseIpv4Address,
+  parseIpv6Address,
+  parseTcpSegment,
+  type TcpProbeTemplate,
+} from '../wire/index.js';
+import type { RawReply } from '../transport/packet-listener.js';
+import { CookieSalt, probeCookie, type CookieKey } from './probe-cookie.js';
+import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { unreachableReason } from './icmp-reasons.js';
+import type { ListenerLease } from '../transport/packet-listener.js';
+
+/** The TCP scan techniques, with nmap's names (`-sS`, `-sA`, `-sF`, `-sN`, `-sX`, `-sM`, `-sW`). */
+export type TcpScanType = 'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'maimon' | 'window';
+
+/** Flags each technique sends. */
+export const TCP_SCAN_FLAGS: Readonly<Record<TcpScanType, number>> = {
+  syn: TcpFlags.SYN,
+  ack: TcpFlags.ACK,
+  fin: TcpFlags.FIN,
+  null: 0,
+  xmas: TcpFlags.FIN | TcpFlags.PSH | TcpFlags.URG,
+  maimon: TcpFlags.FIN | TcpFlags.ACK,
+  window: TcpFlags.ACK,
+};
+
+/** The source port and sequence number of a probe, both keyed cookies. */
+export function tcpProbeIdentity(key: CookieKey, lease: ListenerLease, destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
+  return {
+    sourcePort: lease.portBase + (probeCookie(key, destination, port, CookieSalt.SOURCE) % lease.portCount),
+    sequence: probeCookie(key, destination, port, CookieSalt.SEQUENCE),
+  };
+}
+
+/** Parses reply source text to bytes; undefined when it is not an address of that family. */
+export function addressBytesOf(family: 4 | 6, text: string): Uint8Array | undefined {
+  try {
+    return family === 4 ? parseIpv4Address(text) : parseIpv6Address(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How a technique reads a TCP reply (RST, SYN-ACK) into a port state.
+ * `interpretAs` lets custom flags borrow a technique's reading.
+ */
+function classifyTcpReply(type: TcpScanType, flags: number, window: number): { state: ProbeOutcome['state']; reason: string } | undefined {
+  const rst = (flags & TcpFlags.RST) !== 0;
+  const synAck = (flags & (TcpFlags.SYN | TcpFlags.ACK)) === (TcpFlags.SYN | TcpFlags.ACK);
+  switch (type) {
+    case 'syn':
+      if (synAck) return { state: 'open', reason: 'syn-ack' };
+      if ((flags & TcpFlags.SYN) !== 0) return { state: 'open', reason: 'split-handshake-syn' };
+      if (rst) return { state: 'closed', reason: 'reset' };
+      return undefined;
+    case 'ack':
+      return rst ? { state: 'unfiltered', reason: 'reset' } : undefined;
+    case 'window':
+      return rst ? { state: window > 0 ? 'open' : 'closed', reason: 'reset' } : undefined;
+    default:
+      return rst ? { state: 'closed', reason: 'reset' } : undefined;
+  }
+}
+
+/** What silence means for a technique. */
+function silenceState(type: TcpScanType): ProbeOutcome['state'] {
+  return type === 'fin' || type === 'null' || type === 'xmas' || type === 'maimon' ? 'open|filtered' : 'filtered';
+}
+
+/**
+ * Builds the probe module of one TCP technique.
+ *
+ * @param type the technique (its flags and how replies are read)
+ * @param flags the flags to send; defaults to the technique's own (custom scans pass theirs)
+ *
+ * @example
+ * ```ts
+ * const module = createTcpProbeModule('syn');
+ * ```
+ */
+export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN_FLAGS[type], ttl?: number): ProbeModule {
+  const templates = new Map<string, TcpProbeTemplate>();
+  const sendsAck = (flags & TcpFlags.ACK) !== 0;
+
+  function templateFor(family: 4 | 6, source: string): TcpProbeTemplate {
+    let template = templates.get(source);
+    if (!template) {
+      template = createTcpProbeTemplate({
+        family,
+        source,
+        flags,
+        ttl,
+        window: 1024,
+        // nmap's SYN probes carry an MSS option; the other techniques send bare headers.
+        options: (flags & TcpFlags.SYN) !== 0 ? [{ kind: 'mss', value: 1460 }] : [],
+      });
+      templates.set(source, template);
+    }
+    return template;
+  }
+
+  function validSequence(ctx: ProbeContext, family: 4 | 6, targetAddress: string, port: number, localPort: number): number | undefined {
+    const bytes = addressBytesOf(family, targetAddress);
+    if (!bytes) return undefined;
+    const identity = tcpProbeIdentity(ctx.key, ctx.lease, bytes, port);
+    return identity.sourcePort === localPort ? identity.sequence : undefined;
+  }
+
+  return {
+    listen: ['tcp', 'icmp'],
+    transmit(ctx: ProbeContext, target: ProbeTarget): void {
+      const source = ctx.sourceFor(target);
+      const { sourcePort, sequence } = tcpProbeIdentity(ctx.key, ctx.lease, target.addressBytes, target.port);
+      const packet = templateFor(target.family, source).fill(target.addressBytes, sourcePort, target.port, sequence, sendsAck ? sequence : 0).slice();
+      ctx.send(target.family, 'tcp', packet, target.address);
+    },
+    classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
+      if (reply.protocol === IpProtocol.TCP) {
+        const parsed = parseTcpSegment(reply.payload);
+        if (!parsed.ok) return { kind: 'invalid' };
+        const segment = parsed.value;
+        const sequence = validSequence(ctx, reply.family, reply.source, segment.sourcePort, segment.destinationPort);
+        if (sequence === undefined) return { kind: 'invalid' };
+        const ack = segment.acknowledgment;
+        const acked = (segment.flags & TcpFlags.ACK) !== 0 && ((ack - sequence) >>> 0) <= 2;
+        const echoedAck = sendsAck && segment.sequence === sequence;
+        if (!acked && !echoedAck) return { kind: 'invalid' };
+        const reading = classifyTcpReply(type, segment.flags, segment.window);
+        if (!reading) return { kind: 'ignore' };
+        return {
+          kind: 'answer',
+          key: targetKey(reply.source, segment.sourcePort),
+          outcome: { ...reading, ttl: reply.ttl, window: segment.window },
+        };
+      }
+      const quoted = reply.quoted;
+      const icmp = reply.icmp;
+      if (!quoted || !icmp || quoted.protocol !== IpProtocol.TCP) return { kind: 'ignore' };
+      if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return { kind: 'invalid' };
+      const sequence = validSequence(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort);
+      if (sequence === undefined) return { kind: 'invalid' };
+      if (quoted.tcpSequence !== undefined && quoted.tcpSequence !== sequence) return { kind: 'invalid' };
+      const reason = icmp.kind === 'destination-unreachable' ? unreachableReason(reply.family, icmp.code) : 'time-exceeded';
+      return {
+        kind: 'answer',
+        key: targetKey(quoted.destination, quoted.destinationPort),
+        outcome: {
+          state: 'filtered',
+          reason,
+          ttl: reply.ttl,
+          replyFrom: reply.source === quoted.destination ? undefined : reply.source,
+        },
+      };
+    },
+    noResponse(): ProbeOutcome {
+      return { state: silenceState(type), reason: 'no-response' };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The raw UDP probe module.
+ *
+ * A UDP reply means open (`udp-response`), an ICMP port unreachable from the
+ * target itself closed (`port-unreach`), any other unreachable code filtered,
+ * silence `open|filtered`. Ports with a protocol that ignores empty datagrams
+ * get a payload of their protocol ({@link udpPayloadFor}). The source port of
+ * each probe is a keyed cookie of its destination and port, so replies and the
+ * datagrams quoted by ICMP errors validate without a table.
+ *
+ * @module
+ */
+import { IpProtocol, createUdpProbeTemplate, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
+import type { RawReply } from '../transport/packet-listener.js';
+import { CookieSalt, probeCookie } from './probe-cookie.js';
+import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { isPortUnreachable, unreachableReason } from './icmp-reasons.js';
+import { addressBytesOf } from './tcp-probe.js';
+import { udpPayloadFor } from './udp-payloads.js';
+
+function sourcePortFor(ctx: ProbeContext, destination: Uint8Array, port: number): number {
+  return ctx.lease.portBase + (probeCookie(ctx.key, destination, port, CookieSalt.SOURCE) % ctx.lease.portCount);
+}
+
+function expectedFrom(ctx: ProbeContext, family: 4 | 6, address: string, port: number, localPort: number): boolean {
+  const bytes = addressBytesOf(family, address);
+  return bytes !== undefined && sourcePortFor(ctx, bytes, port) === localPort;
+}
+
+/**
+ * Builds the UDP probe module.
+ *
+ * @example
+ * ```ts
+ * const module = createUdpProbeModule();
+ * ```
+ */
+export function createUdpProbeModule(ttl?: number): ProbeModule {
+  const templates = new Map<string, UdpProbeTemplate>();
+  return {
+    listen: ['udp', 'icmp'],
+    adaptToRateLimit: true,
+    transmit(ctx: ProbeContext, target: ProbeTarget): void {
+      const source = ctx.sourceFor(target);
+      let template = templates.get(source);
+      if (!template) {
+        template = createUdpProbeTemplate({ family: target.family, source, ttl });
+        templates.set(source, template);
+      }
+      const sourcePort = sourcePortFor(ctx, target.addressBytes, target.port);
+      const packet = template.fill(target.addressBytes, sourcePort, target.port, udpPayloadFor(target.port)).slice();
+      ctx.send(target.family, 'udp', packet, target.address);
+    },
+    classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
+      if (reply.protocol === IpProtocol.UDP) {
+        const parsed = parseUdpDatagram(reply.payload);
+        if (!parsed.ok) return { kind: 'invalid' };
+        const datagram = parsed.value;
+        if (!expectedFrom(ctx, reply.family, reply.source, datagram.sourcePort, datagram.destinationPort)) return { kind: 'invalid' };
+        return {
+          kind: 'answer',
+          key: targetKey(reply.source, datagram.sourcePort),
+          outcome: { state: 'open', reason: 'udp-response', ttl: reply.ttl, data: datagram.payload.slice() },
+        };
+      }
+      const quoted = reply.quoted;
+      const icmp = reply.icmp;
+      if (!quoted || !icmp || quoted.protocol !== IpProtocol.UDP) return { kind: 'ignore' };
+      if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return { kind: 'invalid' };
+      if (!expectedFrom(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
+      const fromTarget = reply.source === quoted.destination;
+      let outcome: ProbeOutcome;
+      if (icmp.kind === 'destination-unreachable') {
+        const reason = unreachableReason(reply.family, icmp.code);
+        const closed = isPortUnreachable(reply.family, icmp.code) && fromTarget;
+        outcome = { state: closed ? 'closed' : 'filtered', reason, ttl: reply.ttl };
+      } else {
+        outcome = { state: 'filtered', reason: 'time-exceeded', ttl: reply.ttl };
+      }
+      if (!fromTarget) outcome = { ...outcome, replyFrom: reply.source };
+      return { kind: 'answer', key: targetKey(quoted.destination, quoted.destinationPort), outcome };
+    },
+    noResponse(): ProbeOutcome {
+      return { state: 'open|filtered', reason: 'no-response' };
+    },
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * The process-wide packet listener: one raw receiving socket per
+ * (address family, protocol), shared by every scan running in the process,
+ * and a demultiplexer that hands each reply to the scan that owns it.
+ *
+ * A scan registers with {@link acquireListener} and receives a block of source
+ * ports (TCP and UDP probes) and ICMP echo identifiers of its own. A reply is
+ * routed by the port or identifier it is addressed to; an ICMP error by the
+ * source port or identifier of the datagram it quotes. The scan then validates
+ * the reply itself (see the scan layer's keyed sequence numbers). Packets for
+ * ports nobody owns are other traffic of the host and are ignored; packets that
+ * cannot be parsed are counted in {@link ListenerCounters.malformed}.
+ *
+ * raw-socket reuses its receive buffer, so every datagram handed on is a copy.
+ *
+ * @module
+ */
+import { PortscoutError } from '../errors.js';
+import {
+  IpProtocol,
+  parseIcmpv4Message,
+  parseIcmpv6Message,
+  parseIpv4Packet,
+  parseQuotedDatagram,
+  type Icmpv4Message,
+  type Icmpv6Message,
+  type QuotedDatagram,
+} from '../wire/index.js';
+import { loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-loader.js';
+import { checkRawPermission } from './privileges.js';
+
+/** A reply delivered to a scan, already separated from its IP header. */
+export interface RawReply {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The reply's protocol: 6 (TCP), 17 (UDP), 1 (ICMP) or 58 (ICMPv6). */
+  readonly protocol: number;
+  /** Who sent the reply (for ICMP errors: the router or host that reports). */
+  readonly source: string;
+  /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
+  readonly ttl?: number;
+  /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), a copy. */
+  readonly payload: Uint8Array;
+  /** For ICMP replies, the parsed message. */
+  readonly icmp?: Icmpv4Message | Icmpv6Message;
+  /** For ICMP errors, the datagram they quote. */
+  readonly quoted?: QuotedDatagram;
+  /** Receive time, `performance.now()` milliseconds. */
+  readonly receivedAt: number;
+}
+
+/** What a scan hands the listener to receive its replies. */
+export interface ReplySink {
+  /** Called synchronously for each reply routed to this scan. */
+  onReply(reply: RawReply): void;
+}
+
+/** Counters kept by the listener for the whole process. */
+export interface ListenerCounters {
+  /** Packets read from the raw sockets. */
+  received: number;
+  /** Packets that could not be parsed far enough to route them. */
+  malformed: number;
+}
+
+/** Protocols a scan may listen on. */
+export type ListenProtocol = 'tcp' | 'udp' | 'icmp';
+
+/** What {@link acquireListener} returns: the scan's private view of the shared listener. */
+export interface ListenerLease {
+  /** First of the scan's source ports (TCP and UDP). */
+  readonly portBase: number;
+  /** How many source ports the scan owns from {@link portBase}. */
+  readonly portCount: number;
+  /** First of the scan's ICMP echo identifiers. */
+  readonly icmpIdBase: number;
+  /** How many identifiers the scan owns. */
+  readonly icmpIdCount: number;
+  /** Process-wide counters (read a delta to attribute to one scan). */
+  readonly counters: Readonly<ListenerCounters>;
+  /**
+   * Sends one packet on the shared raw socket for (family, protocol).
+   * IPv4 packets include their IP header; IPv6 packets are the transport bytes only.
+   * `done` is called once the kernel took it, or with the error.
+   */
+  send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string, done: (error: Error | null) => void): void;
+  /** Unregisters the scan; closes the raw sockets when no scan needs them any more. */
+  release(): void;
+}
+
+const PORT_BLOCK = 256;
+const PORT_FIRST = 40_000;
+const PORT_BLOCKS = 80; // 40000..60479
+const ID_BLOCK = 256;
+const ID_BLOCKS = 255;
+const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+const SOL_SOCKET = 1;
+const SO_RCVBUFFORCE = 33;
+
+interface SocketSlot {
+  socket: RawSocket;
+  users: number;
+}
+
+interface Registration {
+  sink: ReplySink;
+  protocols: ReadonlySet<ListenProtocol>;
+  families: ReadonlySet<4 | 6>;
+  portBlock: number;
+  idBlock: number;
+}
+
+const counters: ListenerCounters = { received: 0, malformed: 0 };
+const sockets = new Map<string, SocketSlot>();
+const byPortBlock: (Registration | undefined)[] = new Array(PORT_BLOCKS);
+const byIdBlock: (Registration | undefined)[] = new Array(ID_BLOCKS);
+let rotate = 0;
+
+function socketKey(family: 4 | 6, protocol: ListenProtocol): string {
+  return `${family}/${protocol}`;
+}
+
+function protocolNumber(raw: RawSocketModule, family: 4 | 6, protocol: ListenProtocol): number {
+  if (protocol === 'tcp') return raw.Protocol.TCP;
+  if (protocol === 'udp') return raw.Protocol.UDP;
+  return family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6;
+}
+
+function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
+  const key = socketKey(family, protocol);
+  const existing = sockets.get(key);
+  if (existing) {
+    existing.users++;
+    return existing;
+  }
+  const raw = loadRawSocket();
+  checkRawPermission(family);
+  const socket = raw.createSocket({
+    protocol: protocolNumber(raw, family, protocol),
+    addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
+    bufferSize: 65_536,
+  });
+  if (family === 4) socket.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
+  try {
+    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES);
+  } catch {
+    // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
+  }
+  socket.on('message', (buffer: Buffer, source: string) => dispatch(family, protocol, buffer, source));
+  socket.on('error', () => {
+    // raw-socket closes the socket on receive errors; the slot is dropped and reopened on next use.
+    sockets.delete(key);
+  });
+  const slot = { socket, users: 1 };
+  sockets.set(key, slot);
+  return slot;
+}
+
+function closeSocket(family: 4 | 6, protocol: ListenProtocol): void {
+  const key = socketKey(family, protocol);
+  const slot = sockets.get(key);
+  if (!slot) return;
+  slot.users--;
+  if (slot.users <= 0) {
+    sockets.delete(key);
+    slot.socket.close();
+  }
+}
+
+function ownerOfPort(port: number | undefined): Registration | undefined {
+  if (port === undefined || port < PORT_FIRST) return undefined;
+  return byPortBlock[Math.floor((port - PORT_FIRST) / PORT_BLOCK)];
+}
+
+function ownerOfId(id: number | undefined): Registration | undefined {
+  if (id === undefined || id < ID_BLOCK) return undefined;
+  return byIdBlock[Math.floor(id / ID_BLOCK) - 1];
+}
+
+function deliver(owner: Registration | undefined, family: 4 | 6, reply: RawReply): void {
+  if (owner && owner.families.has(family)) owner.sink.onReply(reply);
+}
+
+/** Routes one received datagram. Exported for tests of the demultiplexer. @internal */
+export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8Array, source: string): void {
+  counters.received++;
+  const receivedAt = performance.now();
+  let payload: Uint8Array;
+  let ttl: number | undefined;
+  if (family === 4) {
+    const ip = parseIpv4Packet(buffer);
+    if (!ip.ok) {
+      counters.malformed++;
+      return;
+    }
+    payload = ip.value.payload;
+    ttl = ip.value.header.ttl;
+  } else {
+    payload = buffer;
+  }
+  if (protocol === 'tcp' || protocol === 'udp') {
+    if (payload.length < 4) {
+      counters.malformed++;
+      return;
+    }
+    const destinationPort = ((payload[2] as number) << 8) | (payload[3] as number);
+    const owner = ownerOfPort(destinationPort);
+    if (!owner || !owner.protocols.has(protocol)) return;
+    deliver(owner, family, {
+      family,
+      protocol: protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP,
+      source,
+      ttl,
+      payload: payload.slice(),
+      receivedAt,
+    });
+    return;
+  }
+  const parsed = family === 4 ? parseIcmpv4Message(payload) : parseIcmpv6Message(payload);
+  if (!parsed.ok) {
+    counters.malformed++;
+    return;
+  }
+  const icmp = parsed.value;
+  if (icmp.kind === 'echo-reply') {
+    const owner = ownerOfId(icmp.identifier);
+    if (!owner || !owner.protocols.has('icmp')) return;
+    deliver(owner, family, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload: payload.slice(), icmp, receivedAt });
+    return;
+  }
+  if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
+  const quote = parseQuotedDatagram(icmp.quoted);
+  if (!quote.ok) {
+    counters.malformed++;
+    return;
+  }
+  const quoted = quote.value;
+  const isEcho = quoted.protocol === IpProtocol.ICMP || quoted.protocol === IpProtocol.ICMPV6;
+  const owner = isEcho ? ownerOfId(quoted.icmpIdentifier) : ownerOfPort(quoted.sourcePort);
+  if (!owner) return;
+  deliver(owner, family, {
+    family,
+    protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6,
+    source,
+    ttl,
+    payload: payload.slice(),
+    icmp,
+    quoted,
+    receivedAt,
+  });
+}
+
+function freeSlot(table: (Registration | undefined)[]): number {
+  for (let i = 0; i < table.length; i++) {
+    const slot = (rotate + i) % table.length;
+    if (table[slot] === undefined) return slot;
+  }
+  return -1;
+}
+
+/**
+ * Registers a scan with the shared listener, opening the raw sockets it needs.
+ *
+ * Throws `ERR_RAW_UNAVAILABLE` when the raw-socket addon is missing,
+ * `ERR_RAW_PERMISSION` without CAP_NET_RAW, and `ERR_TOO_MANY_SCANS` when every
+ * block of source ports is taken by running scans.
+ *
+ * @example
+ * ```ts
+ * const lease = acquireListener({ families: [4], protocols: ['tcp', 'icmp'] }, { onReply: (r) => console.log(r.source) });
+ * try { ... } finally { lease.release(); }
+ * ```
+ */
+export function acquireListener(
+  needs: { families: readonly (4 | 6)[]; protocols: readonly ListenProtocol[] },
+  sink: ReplySink,
+): ListenerLease {
+  const portBlock = freeSlot(byPortBlock);
+  const idBlock = freeSlot(byIdBlock);
+  if (portBlock < 0 || idBlock < 0) {
+    throw new PortscoutError('ERR_TOO_MANY_SCANS', `Too many raw scans run at once in this process (at most ${PORT_BLOCKS}); wait for one to finish.`);
+  }
+  rotate++;
+  const registration: Registration = {
+    sink,
+    protocols: new Set(needs.protocols),
+    families: new Set(needs.families),
+    portBlock,
+    idBlock,
+  };
+  const opened: [4 | 6, ListenProtocol][] = [];
+  try {
+    for (const family of needs.families) {
+      for (const protocol of needs.protocols) {
+        openSocket(family, protocol);
+        opened.push([family, protocol]);
+      }
+    }
+  } catch (error) {
+    for (const [family, protocol] of opened) closeSocket(family, protocol);
+    throw error;
+  }
+  byPortBlock[portBlock] = registration;
+  byIdBlock[idBlock] = registration;
+  let released = false;
+  return {
+    portBase: PORT_FIRST + portBlock * PORT_BLOCK,
+    portCount: PORT_BLOCK,
+    icmpIdBase: (idBlock + 1) * ID_BLOCK,
+    icmpIdCount: ID_BLOCK,
+    counters,
+    send(family, protocol, packet, address, done) {
+      const slot = sockets.get(socketKey(family, protocol)) ?? openSocket(family, protocol);
+      slot.socket.send(packet, 0, packet.length, address, (error: Error | null) => done(error ?? null));
+    },
+    release() {
+      if (released) return;
+      released = true;
+      byPortBlock[portBlock] = undefined;
+      byIdBlock[idBlock] = undefined;
+      for (const [family, protocol] of opened) closeSocket(family, protocol);
+    },
+  };
+}
