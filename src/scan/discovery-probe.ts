@@ -5,12 +5,11 @@
  *
  * @module
  */
-import { IpProtocol, TcpFlags, createIcmpEchoTemplate, parseTcpSegment, type IcmpEchoTemplate } from '../wire/index.js';
+import { IpProtocol, TcpFlags, createIcmpEchoTemplate, icmpReasonName, parseTcpSegment, type IcmpEchoTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
 import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
 import { createTcpProbeModule, addressBytesOf, tcpProbeIdentity } from './tcp-probe.js';
-import { unreachableReason } from './icmp-reasons.js';
 
 /** Which probes discovery sends to every host. */
 export interface DiscoveryProbes {
@@ -105,7 +104,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
       } else {
         return { kind: 'ignore' };
       }
-      const reason = unreachableReason(reply.family, icmp.code);
+      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
       // An error sent by the target itself proves it is there; one from a router says it is not reachable.
       const fromTarget = reply.source === quoted.destination;
       return {

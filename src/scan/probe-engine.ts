@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ListenProtocol, ListenerLease, RawReply } from '../transport/packet-listener.js';
+import { acquireListener, type ListenProtocol, type ListenerLease, type RawReply } from '../transport/packet-listener.js';
 import { TokenBucket } from '../transport/token-bucket.js';
 import { RttEstimator } from '../transport/rtt-estimator.js';
 import type { TimingValues } from '../transport/timing.js';
@@ -94,6 +94,8 @@ export interface EngineOptions {
   /** Events queued for a slow consumer before sending pauses. */
   readonly queueCapacity: number;
   readonly signal?: AbortSignal;
+  /** Where replies come from; the process-wide raw listener by default (tests pass a fake). */
+  readonly acquire?: (protocols: readonly ListenProtocol[], sink: { onReply(reply: RawReply): void }) => ListenerLease;
 }
 
 interface InFlight {
@@ -112,6 +114,14 @@ interface HostPace {
 const MAX_PENDING_SENDS = 1000;
 const RATE_LIMIT_FIRST_DELAY_MS = 50;
 
+/** Local address selection, cached (see the transport layer's source-address cache). */
+export interface SourceResolver {
+  /** The cached source for the target's network, if known. */
+  cached(target: ProbeTarget): string | undefined;
+  /** Looks the source up; resolves undefined (and the engine skips the target) when there is no route. */
+  resolve(target: ProbeTarget): Promise<string | undefined>;
+}
+
 /** Builds an event from a finished target. */
 export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined;
 
@@ -120,7 +130,7 @@ export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: n
  *
  * @example
  * ```ts
- * const engine = new ProbeEngine(module, lease, key, sourceFor, options, makeEvent);
+ * const engine = new ProbeEngine(module, key, sources, options, makeEvent);
  * try { yield* engine.run(targets); } finally { engine.stop(); }
  * ```
  */
@@ -132,6 +142,9 @@ export class ProbeEngine {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly ready: { target: ProbeTarget; attempts: number }[] = [];
   private readonly hosts = new Map<string, HostPace>();
+  /** First send per host, kept only when a host timeout is set. */
+  private readonly hostStarted = new Map<string, number>();
+  private readonly timedOutHosts = new Set<string>();
   private readonly ctx: ProbeContext;
   private pendingSends = 0;
   private sourceDone = false;
@@ -142,14 +155,21 @@ export class ProbeEngine {
   private readonly malformedAtStart: number;
   private readonly onAbort = (): void => this.fail(this.options.signal?.reason);
 
+  private readonly lease: ListenerLease;
+
+  /**
+   * @param sources resolves the local address for a target: synchronously from
+   *   its cache, or with a promise the send loop awaits; `undefined` skips the target (no route).
+   */
   constructor(
     private readonly module: ProbeModule,
-    private readonly lease: ListenerLease,
     key: CookieKey,
-    sourceFor: (target: ProbeTarget) => string,
+    private readonly sources: SourceResolver,
     private readonly options: EngineOptions,
     private readonly makeEvent: EventFactory,
   ) {
+    this.lease = (options.acquire ?? acquireListener)(module.listen, this);
+    const lease = this.lease;
     this.queue = new EventQueue(options.queueCapacity);
     this.bucket = new TokenBucket({ rate: options.rate, burst: Number.isFinite(options.rate) ? Math.max(1, Math.ceil(options.rate / 100)) : undefined });
     this.rtt = new RttEstimator(options.timing);
@@ -157,7 +177,11 @@ export class ProbeEngine {
     this.ctx = {
       key,
       lease,
-      sourceFor,
+      sourceFor: (target) => {
+        const source = sources.cached(target);
+        if (source === undefined) throw new Error(`no source address resolved for ${target.address}`);
+        return source;
+      },
       send: (family, protocol, packet, address) => {
         this.pendingSends++;
         this.stats.sent++;
@@ -213,13 +237,14 @@ export class ProbeEngine {
     this.timer = undefined;
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.lease.release();
+    this.queue.close();
     this.wake();
   }
 
   private fail(error: unknown): void {
     if (this.stopped) return;
-    this.stop();
     this.queue.close(error ?? new Error('scan failed'));
+    this.stop();
   }
 
   private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
@@ -238,7 +263,6 @@ export class ProbeEngine {
     this.stats.malformed = this.lease.counters.malformed - this.malformedAtStart;
     this.queue.push({ type: 'done', stats: { ...this.stats } });
     this.stop();
-    this.queue.close();
   }
 
   private wake(): void {
@@ -285,6 +309,18 @@ export class ProbeEngine {
         target: entry.target.address,
       });
     }
+  }
+
+  /** Whether the host's time (hostTimeoutMs) is up; warns once when it runs out. */
+  private hostTimedOut(target: ProbeTarget, now: number): boolean {
+    const limit = this.options.timing.hostTimeoutMs;
+    if (limit === undefined || limit <= 0) return false;
+    if (this.timedOutHosts.has(target.address)) return true;
+    const started = this.hostStarted.get(target.address);
+    if (started === undefined || now - started <= limit) return false;
+    this.timedOutHosts.add(target.address);
+    this.queue.push({ type: 'warning', code: 'HOST_TIMEOUT', message: `Skipping ${target.address}: host timeout of ${limit} ms reached.`, target: target.address });
+    return true;
   }
 
   /** Picks the next thing to send: a due retransmission first, then fresh work. */
@@ -336,11 +372,17 @@ export class ProbeEngine {
         await this.sleep(work - now);
         continue;
       }
+      if (this.hostTimedOut(work.target, now)) continue;
       const wait = this.bucket.tryTake(1);
       if (wait > 0) {
         this.ready.unshift(work);
         await this.sleep(wait);
         continue;
+      }
+      if (this.sources.cached(work.target) === undefined) {
+        const source = await this.sources.resolve(work.target);
+        if (this.stopped) return;
+        if (source === undefined) continue;
       }
       this.transmit(work.target, work.attempts + 1, now);
       // Yield to the event loop now and then so replies and timers are served while sending.
@@ -352,6 +394,7 @@ export class ProbeEngine {
     const key = targetKey(target.address, target.port);
     const pace = this.pace(target);
     if (pace) pace.nextSendAt = now + pace.delayMs;
+    if (this.options.timing.hostTimeoutMs && !this.hostStarted.has(target.address)) this.hostStarted.set(target.address, now);
     const timeout = this.rtt.timeoutMs;
     const entry: InFlight = { target, attempts: attempt, sentAt: now, deadline: now + timeout };
     this.inFlight.delete(key);
@@ -385,6 +428,7 @@ export class ProbeEngine {
     for (const [key, entry] of this.inFlight) {
       if (entry.deadline > now) break;
       this.inFlight.delete(key);
+      if (this.hostTimedOut(entry.target, now)) continue;
       if (entry.attempts <= maxRetries) {
         this.ready.push({ target: entry.target, attempts: entry.attempts });
       } else {

@@ -12,6 +12,7 @@
 import {
   IpProtocol,
   TcpFlags,
+  icmpReasonName,
   createTcpProbeTemplate,
   parseIpv4Address,
   parseIpv6Address,
@@ -21,7 +22,6 @@ import {
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie, type CookieKey } from './probe-cookie.js';
 import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
-import { unreachableReason } from './icmp-reasons.js';
 import type { ListenerLease } from '../transport/packet-listener.js';
 
 /** The TCP scan techniques, with nmap's names (`-sS`, `-sA`, `-sF`, `-sN`, `-sX`, `-sM`, `-sW`). */
@@ -155,7 +155,7 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
       const sequence = validSequence(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort);
       if (sequence === undefined) return { kind: 'invalid' };
       if (quoted.tcpSequence !== undefined && quoted.tcpSequence !== sequence) return { kind: 'invalid' };
-      const reason = icmp.kind === 'destination-unreachable' ? unreachableReason(reply.family, icmp.code) : 'time-exceeded';
+      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
       return {
         kind: 'answer',
         key: targetKey(quoted.destination, quoted.destinationPort),

@@ -10,11 +10,10 @@
  *
  * @module
  */
-import { IpProtocol, createUdpProbeTemplate, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
+import { IpProtocol, createUdpProbeTemplate, icmpReasonName, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
 import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
-import { isPortUnreachable, unreachableReason } from './icmp-reasons.js';
 import { addressBytesOf } from './tcp-probe.js';
 import { udpPayloadFor } from './udp-payloads.js';
 
@@ -70,13 +69,10 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
       if (!expectedFrom(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
       const fromTarget = reply.source === quoted.destination;
       let outcome: ProbeOutcome;
-      if (icmp.kind === 'destination-unreachable') {
-        const reason = unreachableReason(reply.family, icmp.code);
-        const closed = isPortUnreachable(reply.family, icmp.code) && fromTarget;
-        outcome = { state: closed ? 'closed' : 'filtered', reason, ttl: reply.ttl };
-      } else {
-        outcome = { state: 'filtered', reason: 'time-exceeded', ttl: reply.ttl };
-      }
+      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
+      // Port unreachable from the target itself means closed; every other error (or one from a router) filtered.
+      const closed = reason === 'port-unreach' && fromTarget;
+      outcome = { state: closed ? 'closed' : 'filtered', reason, ttl: reply.ttl };
       if (!fromTarget) outcome = { ...outcome, replyFrom: reply.source };
       return { kind: 'answer', key: targetKey(quoted.destination, quoted.destinationPort), outcome };
     },

@@ -105,7 +105,7 @@ interface SocketSlot {
 interface Registration {
   sink: ReplySink;
   protocols: ReadonlySet<ListenProtocol>;
-  families: ReadonlySet<4 | 6>;
+  families: Set<4 | 6>;
   portBlock: number;
   idBlock: number;
 }
@@ -259,49 +259,39 @@ function freeSlot(table: (Registration | undefined)[]): number {
 }
 
 /**
- * Registers a scan with the shared listener, opening the raw sockets it needs.
+ * Registers a scan with the shared listener. The raw sockets of a family are
+ * opened on the scan's first send to that family (all the protocols it listens
+ * on, so that ICMP errors are heard before the first probe leaves).
  *
- * Throws `ERR_RAW_UNAVAILABLE` when the raw-socket addon is missing,
- * `ERR_RAW_PERMISSION` without CAP_NET_RAW, and `ERR_TOO_MANY_SCANS` when every
- * block of source ports is taken by running scans.
+ * Throws `ERR_TOO_MANY_SCANS` when every block of source ports is taken by
+ * running scans; `send` throws `ERR_RAW_UNAVAILABLE` when the raw-socket addon
+ * is missing and `ERR_RAW_PERMISSION` without CAP_NET_RAW.
  *
  * @example
  * ```ts
- * const lease = acquireListener({ families: [4], protocols: ['tcp', 'icmp'] }, { onReply: (r) => console.log(r.source) });
+ * const lease = acquireListener(['tcp', 'icmp'], { onReply: (r) => console.log(r.source) });
  * try { ... } finally { lease.release(); }
  * ```
  */
-export function acquireListener(
-  needs: { families: readonly (4 | 6)[]; protocols: readonly ListenProtocol[] },
-  sink: ReplySink,
-): ListenerLease {
+export function acquireListener(protocols: readonly ListenProtocol[], sink: ReplySink): ListenerLease {
   const portBlock = freeSlot(byPortBlock);
   const idBlock = freeSlot(byIdBlock);
   if (portBlock < 0 || idBlock < 0) {
     throw new PortscoutError('ERR_TOO_MANY_SCANS', `Too many raw scans run at once in this process (at most ${PORT_BLOCKS}); wait for one to finish.`);
   }
   rotate++;
-  const registration: Registration = {
-    sink,
-    protocols: new Set(needs.protocols),
-    families: new Set(needs.families),
-    portBlock,
-    idBlock,
-  };
-  const opened: [4 | 6, ListenProtocol][] = [];
-  try {
-    for (const family of needs.families) {
-      for (const protocol of needs.protocols) {
-        openSocket(family, protocol);
-        opened.push([family, protocol]);
-      }
-    }
-  } catch (error) {
-    for (const [family, protocol] of opened) closeSocket(family, protocol);
-    throw error;
-  }
+  const registration: Registration = { sink, protocols: new Set(protocols), families: new Set(), portBlock, idBlock };
   byPortBlock[portBlock] = registration;
   byIdBlock[idBlock] = registration;
+  const opened: [4 | 6, ListenProtocol][] = [];
+  const ensureFamily = (family: 4 | 6): void => {
+    if (registration.families.has(family)) return;
+    for (const protocol of protocols) {
+      openSocket(family, protocol);
+      opened.push([family, protocol]);
+    }
+    registration.families.add(family);
+  };
   let released = false;
   return {
     portBase: PORT_FIRST + portBlock * PORT_BLOCK,
@@ -310,7 +300,10 @@ export function acquireListener(
     icmpIdCount: ID_BLOCK,
     counters,
     send(family, protocol, packet, address, done) {
-      const slot = sockets.get(socketKey(family, protocol)) ?? openSocket(family, protocol);
+      if (released) throw new PortscoutError('ERR_LISTENER_RELEASED', 'This scan has ended; its listener lease cannot send.');
+      ensureFamily(family);
+      const slot = sockets.get(socketKey(family, protocol));
+      if (!slot) throw new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} closed after an error.`);
       slot.socket.send(packet, 0, packet.length, address, (error: Error | null) => done(error ?? null));
     },
     release() {
@@ -319,6 +312,7 @@ export function acquireListener(
       byPortBlock[portBlock] = undefined;
       byIdBlock[idBlock] = undefined;
       for (const [family, protocol] of opened) closeSocket(family, protocol);
+      opened.length = 0;
     },
   };
 }

@@ -1,0 +1,244 @@
+/**
+ * The plumbing every raw scanner shares: validate options and plan the scan
+ * before any packet, run the probe engine over the plan, turn outcomes into
+ * events, and (for port scans) discover hosts first unless told not to.
+ *
+ * @module
+ */
+import { PortscoutError } from '../errors.js';
+import { planScan, type PortSet, type ScanPair, type ScanPlan, type TargetInput } from '../targets/index.js';
+import { parseIpv4Address, parseIpv6Address } from '../wire/index.js';
+import { resolveTiming, type TimingValues } from '../transport/timing.js';
+import { SourceAddressCache } from '../transport/source-cache.js';
+import { checkRawPermission } from '../transport/privileges.js';
+import { createCookieKey } from './probe-cookie.js';
+import { ProbeEngine, type ProbeModule, type ProbeOutcome, type ProbeTarget } from './probe-engine.js';
+import { emptyStats, type HostEvent, type PortEvent, type PortState, type ScanEvent, type ScanMethod, type ScanStats } from './events.js';
+import type { PortScanOptions, ScanOptions } from './scan-options.js';
+
+/** Throws the signal's reason when it is already aborted (undici / events.on behaviour). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/** The timing values of a scan's options, validated. */
+export function timingOf(options: ScanOptions): TimingValues {
+  const overrides: Partial<TimingValues> = { ...options.timingOverrides };
+  if (options.maxRetries !== undefined) overrides.maxRetries = options.maxRetries;
+  if (options.hostTimeout !== undefined) overrides.hostTimeoutMs = options.hostTimeout;
+  return resolveTiming({ timing: options.timing, overrides });
+}
+
+function validateNumberOption(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (!(typeof value === 'number' && value >= min && !Number.isNaN(value))) {
+    throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be a number >= ${min}; got ${String(value)}.`);
+  }
+}
+
+/** Checks the numeric options shared by every scanner. */
+export function validateScanOptions(options: ScanOptions): void {
+  validateNumberOption('rate', options.rate, Number.MIN_VALUE);
+  validateNumberOption('maxInFlight', options.maxInFlight, 1);
+  validateNumberOption('queueCapacity', options.queueCapacity, 1);
+}
+
+/** The probe target of a planned pair (or host). */
+export function toProbeTarget(pair: { family: 4 | 6; address: string; hostname?: string }, protocol: ProbeTarget['protocol'], port: number): ProbeTarget {
+  const addressBytes = pair.family === 4 ? parseIpv4Address(pair.address) : parseIpv6Address(pair.address);
+  return pair.hostname === undefined
+    ? { family: pair.family, address: pair.address, addressBytes, protocol, port }
+    : { family: pair.family, address: pair.address, addressBytes, hostname: pair.hostname, protocol, port };
+}
+
+function* pairTargets(plan: ScanPlan, names: ReadonlyMap<string, string>): Generator<ProbeTarget> {
+  for (const pair of plan.pairs() as Iterable<ScanPair>) {
+    const hostname = pair.hostname ?? names.get(pair.address);
+    yield toProbeTarget(hostname === undefined ? pair : { ...pair, hostname }, pair.protocol, pair.port);
+  }
+}
+
+function* hostTargets(plan: ScanPlan): Generator<ProbeTarget> {
+  for (const host of plan.hosts()) yield toProbeTarget(host, 'host', 0);
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+function roundRtt(rttMs: number | undefined): number | undefined {
+  return rttMs === undefined ? undefined : Math.round(rttMs * 1000) / 1000;
+}
+
+/** Builds a `port` event. */
+export function portEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined, method: ScanMethod): PortEvent {
+  return withoutUndefined<PortEvent>({
+    type: 'port',
+    family: target.family,
+    address: target.address,
+    hostname: target.hostname,
+    protocol: target.protocol === 'udp' ? 'udp' : 'tcp',
+    port: target.port,
+    state: outcome.state as PortState,
+    reason: outcome.reason,
+    ttl: outcome.ttl,
+    replyFrom: outcome.replyFrom,
+    rttMs: roundRtt(rttMs),
+    method,
+    window: outcome.window,
+    data: outcome.data,
+  });
+}
+
+/** Builds a `host` event. */
+export function hostEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): HostEvent {
+  return withoutUndefined<HostEvent>({
+    type: 'host',
+    family: target.family,
+    address: target.address,
+    hostname: target.hostname,
+    status: outcome.state === 'up' ? 'up' : 'down',
+    reason: outcome.reason,
+    ttl: outcome.ttl,
+    rttMs: roundRtt(rttMs),
+    method: (outcome.method ?? 'icmp-echo') as ScanMethod,
+  });
+}
+
+/** Adds the counters of `more` to `into`. */
+export function addStats(into: ScanStats, more: ScanStats): void {
+  for (const key of Object.keys(into) as (keyof ScanStats)[]) into[key] += more[key];
+}
+
+/** Plans a scan and yields its warnings (unresolved names, empty after exclusions). */
+async function planWithWarnings(
+  options: ScanOptions,
+  targets: TargetInput,
+  ports: PortSet | string | undefined,
+  whole: boolean,
+): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
+  const plan = await planScan({
+    targets,
+    exclude: whole ? options.exclude : undefined,
+    ports,
+    order: options.order,
+    shard: options.shard,
+    resume: options.resume,
+    family: options.family,
+  });
+  const warnings: ScanEvent[] = [];
+  for (const { name, error } of plan.unresolved) {
+    warnings.push({ type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name });
+  }
+  for (const message of plan.warnings) warnings.push({ type: 'warning', code: 'TARGETS', message });
+  return { plan, warnings };
+}
+
+/** Runs one module over some targets and yields its events (the engine's `done` included). */
+async function* runEngine(
+  options: ScanOptions,
+  module: ProbeModule,
+  targets: Iterator<ProbeTarget>,
+  makeEvent: (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined,
+): AsyncGenerator<ScanEvent, void, undefined> {
+  const timing = timingOf(options);
+  let engine: ProbeEngine | undefined;
+  const sources = new SourceAddressCache((target, error) =>
+    engine?.warn({ type: 'warning', code: 'NO_ROUTE', message: error.message, target: target.address }),
+  );
+  engine = new ProbeEngine(
+    module,
+    createCookieKey(),
+    sources,
+    {
+      timing,
+      rate: options.rate ?? Number.POSITIVE_INFINITY,
+      maxInFlight: options.maxInFlight ?? 4096,
+      queueCapacity: options.queueCapacity ?? 1024,
+      signal: options.signal,
+    },
+    makeEvent,
+  );
+  try {
+    yield* engine.run(targets);
+  } finally {
+    engine.stop();
+  }
+}
+
+/**
+ * Host discovery over the plan's hosts with the given module; yields `host`
+ * events (up and down), warnings, and `done`.
+ */
+export async function* runHostScan(options: ScanOptions, module: ProbeModule): AsyncGenerator<ScanEvent, void, undefined> {
+  throwIfAborted(options.signal);
+  validateScanOptions(options);
+  timingOf(options);
+  const { plan, warnings } = await planWithWarnings(options, options.targets, undefined, true);
+  throwIfAborted(options.signal);
+  yield* warnings;
+  checkRawPermission(4);
+  yield* runEngine(options, module, hostTargets(plan), (target, outcome, rttMs) => hostEvent(target, outcome, rttMs));
+}
+
+/**
+ * A port scan with one raw module: discovery first unless `skipDiscovery`,
+ * then every (host, port) pair of the plan. Yields one `done` with the
+ * statistics of both phases.
+ */
+export async function* runPortScan(
+  options: PortScanOptions,
+  module: ProbeModule,
+  method: ScanMethod,
+  protocol: 'tcp' | 'udp',
+  discovery: ProbeModule | undefined,
+): AsyncGenerator<ScanEvent, void, undefined> {
+  throwIfAborted(options.signal);
+  validateScanOptions(options);
+  timingOf(options);
+  const ports = options.ports ?? defaultPortsFor(protocol);
+  const stats = emptyStats();
+  const names = new Map<string, string>();
+  let targets: TargetInput = options.targets;
+  let whole = true;
+  if (!options.skipDiscovery && discovery) {
+    // Validate the port list before any discovery packet leaves.
+    await planScan({ targets: [], ports, allowEmpty: true });
+    const up: string[] = [];
+    for await (const event of runHostScan(options, discovery)) {
+      if (event.type === 'done') {
+        addStats(stats, event.stats);
+        continue;
+      }
+      if (event.type === 'host' && event.status === 'up') {
+        up.push(event.address);
+        if (event.hostname !== undefined) names.set(event.address, event.hostname);
+      }
+      yield event;
+    }
+    if (up.length === 0) {
+      yield { type: 'done', stats };
+      return;
+    }
+    targets = up;
+    whole = false;
+  }
+  const { plan, warnings } = await planWithWarnings(options, targets, ports, whole);
+  throwIfAborted(options.signal);
+  yield* warnings;
+  checkRawPermission(4);
+  for await (const event of runEngine(options, module, pairTargets(plan, names), (target, outcome, rttMs) => portEvent(target, outcome, rttMs, method))) {
+    if (event.type === 'done') {
+      addStats(stats, event.stats);
+      yield { type: 'done', stats };
+      return;
+    }
+    yield event;
+  }
+}
+
+/** The default port list of a protocol: the built-in table of well-known services. */
+export function defaultPortsFor(protocol: 'tcp' | 'udp'): string {
+  return protocol === 'tcp' ? 'T:top' : 'U:top';
+}

@@ -1,0 +1,55 @@
+/**
+ * Options shared by every scanner.
+ *
+ * @module
+ */
+import type { PortSet, ScanCursor, ScanOrder, ShardSpec, TargetInput } from '../targets/index.js';
+import type { TimingTemplateName, TimingValues } from '../transport/timing.js';
+
+/** Options of every scanner. */
+export interface ScanOptions {
+  /** What to scan: addresses, CIDR blocks, nmap octet ranges, dash ranges, host names; a string is split on whitespace and commas between specs. */
+  readonly targets: TargetInput;
+  /** Targets never to probe, in the same syntaxes. */
+  readonly exclude?: TargetInput;
+  /** Aborting stops the scan at once and releases every socket and timer; the iterator then throws the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** nmap's timing template, `T0` (paranoid) to `T5` (insane). Default `T3`. */
+  readonly timing?: TimingTemplateName;
+  /** Override any value of the timing template. */
+  readonly timingOverrides?: Partial<TimingValues>;
+  /** Retransmissions of an unanswered probe (overrides the template's). */
+  readonly maxRetries?: number;
+  /** Give up on a host after this many milliseconds (overrides the template's). */
+  readonly hostTimeout?: number;
+  /** Packets per second at most. Default: no limit beyond `maxInFlight`. */
+  readonly rate?: number;
+  /** Probes awaiting an answer at most. Default 4096 for raw scans, 512 for connect scans. */
+  readonly maxInFlight?: number;
+  /** `'sequential'` (default) or a seeded pseudo-random permutation of the (host, port) space. */
+  readonly order?: ScanOrder;
+  /** Scan only this part of the space (`{ index, count }`). */
+  readonly shard?: ShardSpec;
+  /** Continue from a cursor of an earlier run of the same plan. */
+  readonly resume?: ScanCursor;
+  /** Address family for host names: 4 (default), 6 or `'any'`. */
+  readonly family?: 4 | 6 | 'any';
+  /** Events queued for a slow consumer before the scan pauses sending. Default 1024. */
+  readonly queueCapacity?: number;
+}
+
+/** Options of the port scanners. */
+export interface PortScanOptions extends ScanOptions {
+  /** nmap port syntax (`22,80,1000-2000`, `T:53,U:53`, `http,ssh`, `-`) or a parsed {@link PortSet}. Default: the built-in table of well-known ports for the protocol. */
+  readonly ports?: string | PortSet;
+  /**
+   * By default hosts are probed first (ICMP echo, TCP SYN to 443, TCP ACK to 80)
+   * and only those up are port-scanned, as nmap does; `host` events report them.
+   * `true` treats every target as up (nmap's `-Pn`): no discovery traffic, and
+   * order, shard and resume apply to the whole target list. With discovery,
+   * order, shard and resume apply to the port phase over the hosts found up.
+   */
+  readonly skipDiscovery?: boolean;
+  /** IP TTL of raw probes. */
+  readonly ttl?: number;
+}

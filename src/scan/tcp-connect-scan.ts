@@ -1,0 +1,168 @@
+/**
+ * TCP connect scan (nmap's `-sT`): no privileges needed.
+ *
+ * Each pair is probed with a full `node:net` connection, `p-limit` bounding
+ * the connections in flight and fed lazily from the plan's iterator (a /16
+ * never sits in memory). A connection means open (`syn-ack`), a refusal closed
+ * (`conn-refused`), a timeout after every retry filtered (`no-response`), and
+ * the errors the kernel derives from ICMP filtered with the matching reason.
+ *
+ * @module
+ */
+import { Socket } from 'node:net';
+import pLimit from 'p-limit';
+import { planScan, type ScanPair } from '../targets/index.js';
+import { RttEstimator } from '../transport/rtt-estimator.js';
+import { EventQueue } from './event-queue.js';
+import { emptyStats, type PortEvent, type ScanEvent } from './events.js';
+import { defaultPortsFor, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
+import type { PortScanOptions } from './scan-options.js';
+
+/** How a failed connect reads, by errno code (Linux maps ICMP errors onto these). */
+const CONNECT_ERRORS: Readonly<Record<string, { state: PortEvent['state']; reason: string }>> = {
+  ECONNREFUSED: { state: 'closed', reason: 'conn-refused' },
+  ECONNRESET: { state: 'closed', reason: 'reset' },
+  EHOSTUNREACH: { state: 'filtered', reason: 'host-unreach' },
+  ENETUNREACH: { state: 'filtered', reason: 'net-unreach' },
+  EACCES: { state: 'filtered', reason: 'admin-prohibited' },
+  EPERM: { state: 'filtered', reason: 'admin-prohibited' },
+  ENOPROTOOPT: { state: 'filtered', reason: 'proto-unreach' },
+};
+
+type Attempt = { kind: 'open'; rttMs: number } | { kind: 'error'; code: string; rttMs: number } | { kind: 'timeout' };
+
+function connectOnce(pair: ScanPair, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const started = performance.now();
+    let settled = false;
+    const settle = (attempt: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(attempt);
+    };
+    const onAbort = (): void => settle({ kind: 'timeout' });
+    const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => settle({ kind: 'open', rttMs: performance.now() - started }));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }),
+    );
+    socket.connect({ host: pair.address, port: pair.port, family: pair.family });
+  });
+}
+
+/**
+ * Scans TCP ports with full connections.
+ *
+ * @example
+ * ```ts
+ * for await (const event of tcpConnectScan({ targets: '127.0.0.1', ports: '22,80,443' })) {
+ *   if (event.type === 'port') console.log(event.port, event.state, event.reason);
+ * }
+ * ```
+ */
+export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  throwIfAborted(options.signal);
+  validateScanOptions(options);
+  const timing = timingOf(options);
+  const plan = await planScan({
+    targets: options.targets,
+    exclude: options.exclude,
+    ports: options.ports ?? defaultPortsFor('tcp'),
+    order: options.order,
+    shard: options.shard,
+    resume: options.resume,
+    family: options.family,
+  });
+  throwIfAborted(options.signal);
+  for (const { name, error } of plan.unresolved) {
+    yield { type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name };
+  }
+  for (const message of plan.warnings) yield { type: 'warning', code: 'TARGETS', message };
+
+  const stats = emptyStats();
+  const started = performance.now();
+  const rtt = new RttEstimator(timing);
+  const concurrency = options.maxInFlight ?? 512;
+  const limit = pLimit(concurrency);
+  const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
+  const stop = new AbortController();
+  const onAbort = (): void => {
+    stop.abort();
+    queue.close(options.signal?.reason);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const probe = async (pair: ScanPair): Promise<void> => {
+    for (let attempt = 1; attempt <= timing.maxRetries + 1; attempt++) {
+      if (stop.signal.aborted) return;
+      stats.sent++;
+      if (attempt > 1) stats.retransmitted++;
+      const result = await connectOnce(pair, rtt.timeoutMs, stop.signal);
+      if (stop.signal.aborted) return;
+      if (result.kind === 'timeout') continue;
+      if (attempt === 1) rtt.addSample(result.rttMs);
+      stats.received++;
+      const reading = result.kind === 'open' ? { state: 'open' as const, reason: 'syn-ack' } : CONNECT_ERRORS[result.code];
+      if (!reading) {
+        const code = result.kind === 'error' ? result.code : 'UNKNOWN';
+        queue.push({ type: 'warning', code: 'CONNECT_ERROR', message: `connect to ${pair.address}:${pair.port} failed with ${code}`, target: pair.address });
+        return;
+      }
+      emit(pair, reading.state, reading.reason, result.rttMs);
+      return;
+    }
+    emit(pair, 'filtered', 'no-response', undefined);
+  };
+
+  const emit = (pair: ScanPair, state: PortEvent['state'], reason: string, rttMs: number | undefined): void => {
+    stats.portsReported++;
+    const event: PortEvent = {
+      type: 'port',
+      family: pair.family,
+      address: pair.address,
+      ...(pair.hostname !== undefined ? { hostname: pair.hostname } : {}),
+      protocol: 'tcp',
+      port: pair.port,
+      state,
+      reason,
+      ...(rttMs !== undefined ? { rttMs: Math.round(rttMs * 1000) / 1000 } : {}),
+      method: 'connect',
+    };
+    queue.push(event);
+  };
+
+  const feed = async (): Promise<void> => {
+    const inFlight = new Set<Promise<void>>();
+    for (const pair of plan.pairs() as Iterable<ScanPair>) {
+      // Keep at most `concurrency` tasks waiting in p-limit beyond the running ones.
+      while (limit.pendingCount >= concurrency && !stop.signal.aborted) await Promise.race(inFlight);
+      if (!queue.hasRoom()) await queue.waitForRoom();
+      if (stop.signal.aborted) break;
+      const task: Promise<void> = limit(() => probe(pair)).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+    await Promise.all(inFlight);
+  };
+
+  feed().then(
+    () => {
+      stats.durationMs = performance.now() - started;
+      queue.push({ type: 'done', stats: { ...stats } });
+      queue.close();
+    },
+    (error: unknown) => queue.close(error),
+  );
+
+  try {
+    yield* queue.drain();
+  } finally {
+    stop.abort();
+    limit.clearQueue();
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * TCP SYN scan (nmap's `-sS`, half-open): SYN-ACK means open, RST closed,
+ * silence after every retry filtered, ICMP unreachable filtered with its reason.
+ * The kernel answers the SYN-ACKs with RST by itself, which closes the
+ * half-open connection on the target.
+ *
+ * @module
+ */
+import { hasRawPermission } from '../transport/privileges.js';
+import { createDiscoveryModule } from './discovery-probe.js';
+import type { ScanEvent } from './events.js';
+import { runPortScan, throwIfAborted } from './probe-scan.js';
+import type { PortScanOptions } from './scan-options.js';
+import { tcpConnectScan } from './tcp-connect-scan.js';
+import { createTcpProbeModule } from './tcp-probe.js';
+
+/** Options of {@link tcpSynScan}. */
+export interface SynScanOptions extends PortScanOptions {
+  /**
+   * What to do without raw-socket permission: `'connect'` runs a connect scan
+   * instead (its events say `method: 'connect'`); `'none'` (default) throws
+   * `ERR_RAW_PERMISSION`.
+   */
+  readonly fallback?: 'connect' | 'none';
+}
+
+/**
+ * Scans TCP ports with SYN probes. Needs raw sockets (root or CAP_NET_RAW) unless `fallback: 'connect'`.
+ *
+ * @example
+ * ```ts
+ * for await (const event of tcpSynScan({ targets: '198.18.1.10', ports: '1-1024', timing: 'T4' })) {
+ *   if (event.type === 'port' && event.state === 'open') console.log(event.port);
+ * }
+ * ```
+ */
+export async function* tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  throwIfAborted(options.signal);
+  if (options.fallback === 'connect' && !hasRawPermission(4)) {
+    yield* tcpConnectScan(options);
+    return;
+  }
+  yield* runPortScan(options, createTcpProbeModule('syn', undefined, options.ttl), 'syn', 'tcp', createDiscoveryModule());
+}

@@ -1,0 +1,73 @@
+/**
+ * A cache of the kernel's source address choice per destination network.
+ *
+ * Raw probes carry their source address (it is part of the TCP and UDP
+ * checksums), so the scanner asks the kernel which local address it would use
+ * ({@link pickSourceAddress}) once per destination /24 (IPv4) or /64 (IPv6)
+ * and reuses the answer for the rest of that network. A route more specific
+ * than those prefixes, towards a different interface, is not seen.
+ *
+ * @module
+ */
+import { PortscoutError } from '../errors.js';
+import { pickSourceAddress } from './source-address.js';
+
+/** What the cache needs to know of a destination. */
+export interface SourceLookupTarget {
+  readonly family: 4 | 6;
+  readonly address: string;
+  /** 4 or 16 bytes. */
+  readonly addressBytes: Uint8Array;
+}
+
+function prefixKey(target: SourceLookupTarget): string {
+  const b = target.addressBytes;
+  if (target.family === 4) return `4:${b[0]}.${b[1]}.${b[2]}`;
+  let key = '6:';
+  for (let i = 0; i < 8; i++) key += (b[i] as number).toString(16).padStart(2, '0');
+  return key;
+}
+
+/**
+ * Source address per destination network, looked up once.
+ *
+ * @example
+ * ```ts
+ * const cache = new SourceAddressCache((prefix, err) => console.warn(err.message));
+ * const source = cache.cached(target) ?? (await cache.resolve(target));
+ * ```
+ */
+export class SourceAddressCache {
+  private readonly known = new Map<string, string | null>();
+
+  /**
+   * @param onNoRoute called once per destination network without a route
+   * @param pick the lookup (injectable for tests)
+   */
+  constructor(
+    private readonly onNoRoute: (target: SourceLookupTarget, error: PortscoutError) => void = () => {},
+    private readonly pick: (destination: string, family: 4 | 6) => Promise<string> = pickSourceAddress,
+  ) {}
+
+  /** The cached source for the target's network; undefined when unknown or unroutable. */
+  cached(target: SourceLookupTarget): string | undefined {
+    return this.known.get(prefixKey(target)) ?? undefined;
+  }
+
+  /** Asks the kernel; resolves undefined (after reporting it once) when there is no route. */
+  async resolve(target: SourceLookupTarget): Promise<string | undefined> {
+    const key = prefixKey(target);
+    const known = this.known.get(key);
+    if (known !== undefined) return known ?? undefined;
+    try {
+      const source = await this.pick(target.address, target.family);
+      this.known.set(key, source);
+      return source;
+    } catch (error) {
+      if (!(error instanceof PortscoutError) || error.code !== 'ERR_NO_ROUTE') throw error;
+      if (!this.known.has(key)) this.onNoRoute(target, error);
+      this.known.set(key, null);
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Runs one scanner through the public API and prints its events as JSON lines.
+ * Lab tests start it inside the scanner's network namespace:
+ *   ip netns exec <ns> node --import tsx test/support/scan-child.ts '<json>'
+ * where json is { "scanner": "tcpSynScan" | ..., "options": { ... } }.
+ */
+import * as portscout from '../../src/index.js';
+
+type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
+
+const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown> };
+const scanner = portscout[request.scanner] as (options: never) => AsyncIterable<portscout.ScanEvent>;
+if (typeof scanner !== 'function') {
+  console.error(`unknown scanner ${request.scanner}`);
+  process.exit(2);
+}
+
+try {
+  for await (const event of scanner(request.options as never)) {
+    const printable = event.type === 'port' && event.data ? { ...event, data: Buffer.from(event.data).toString('hex') } : event;
+    process.stdout.write(`${JSON.stringify(printable)}\n`);
+  }
+} catch (error) {
+  const e = error as { code?: string; message?: string };
+  process.stdout.write(`${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n`);
+  process.exitCode = 1;
+}
