@@ -1,7 +1,20 @@
 /**
  * portscout: a typed network-scanning library.
  *
+ * - `wire`: packet builders and dissectors (also the `portscout/wire` entry, which never loads native code).
+ * - `targets`: target and port specifications, lazy expansion, order, shards and resume.
+ * - `transport`: timing templates, privilege checks, source address selection.
+ * - `scan`: the scanners, async iterables of typed events.
+ *
  * @module portscout
  */
 export { PortscoutError } from './errors.js';
 export * from './wire/index.js';
+export * from './targets/index.js';
+export { TIMING_TEMPLATES, resolveTiming, type TimingTemplateName, type TimingValues } from './transport/timing.js';
+export { checkRawPermission, hasRawPermission } from './transport/privileges.js';
+export { isRawSocketAvailable } from './transport/raw-socket-loader.js';
+export { pickSourceAddress } from './transport/source-address.js';
+export { TokenBucket, type TokenBucketOptions } from './transport/token-bucket.js';
+export { RttEstimator } from './transport/rtt-estimator.js';
+export * from './scan/index.js';

@@ -284,11 +284,13 @@ export class ProbeEngine {
     });
   }
 
+  /** Per-host pacing: kept when the module adapts to rate limits or a scan delay is set (nmap's --scan-delay). */
   private pace(target: ProbeTarget): HostPace | undefined {
-    if (!this.module.adaptToRateLimit) return undefined;
+    const scanDelay = this.options.timing.scanDelayMs;
+    if (!this.module.adaptToRateLimit && scanDelay <= 0) return undefined;
     let pace = this.hosts.get(target.address);
     if (!pace) {
-      pace = { delayMs: 0, nextSendAt: 0, maxAnsweredAttempt: 1 };
+      pace = { delayMs: scanDelay, nextSendAt: 0, maxAnsweredAttempt: 1 };
       this.hosts.set(target.address, pace);
     }
     return pace;

@@ -38,25 +38,25 @@ import { PortscoutError } from '../errors.js';
  */
 export interface TimingValues {
   /** Probe timeout before any round trip has been measured (`--initial-rtt-timeout`). */
-  readonly initialRttTimeoutMs: number;
+  initialRttTimeoutMs: number;
   /** Lower bound of the adaptive probe timeout (`--min-rtt-timeout`). */
-  readonly minRttTimeoutMs: number;
+  minRttTimeoutMs: number;
   /** Upper bound of the adaptive probe timeout (`--max-rtt-timeout`). */
-  readonly maxRttTimeoutMs: number;
+  maxRttTimeoutMs: number;
   /** Retransmissions of an unanswered probe (`--max-retries`); 0 sends each probe once. */
-  readonly maxRetries: number;
+  maxRetries: number;
   /** Least time between two probes to the same host (`--scan-delay`); 0 for none. */
-  readonly scanDelayMs: number;
+  scanDelayMs: number;
   /** Largest per-host delay the scanner may grow to when it detects rate limiting (`--max-scan-delay`; nmap applies it to UDP). */
-  readonly maxScanDelayMs: number;
+  maxScanDelayMs: number;
   /** Largest dynamic per-host delay for TCP probes (T4 lowers it to 10 ms, T5 to 5 ms). */
-  readonly maxTcpScanDelayMs: number;
+  maxTcpScanDelayMs: number;
   /** Give up on a host after this long (`--host-timeout`); undefined or 0 for no limit. */
-  readonly hostTimeoutMs?: number;
+  hostTimeoutMs?: number;
   /** Probes in flight the scanner keeps at least (`--min-parallelism`). */
-  readonly minParallelism: number;
+  minParallelism: number;
   /** Probes in flight at most (`--max-parallelism`). */
-  readonly maxParallelism: number;
+  maxParallelism: number;
 }
 
 /**
@@ -73,7 +73,7 @@ export type TimingTemplateName = 'T0' | 'T1' | 'T2' | 'T3' | 'T4' | 'T5';
 /** nmap's default (T3) congestion window ceiling when no --max-parallelism is given. */
 const DEFAULT_MAX_PARALLELISM = 300;
 
-const T3: TimingValues = Object.freeze({
+const T3: Readonly<TimingValues> = Object.freeze({
   initialRttTimeoutMs: 1_000,
   minRttTimeoutMs: 100,
   maxRttTimeoutMs: 10_000,
@@ -95,7 +95,7 @@ const T3: TimingValues = Object.freeze({
  * TIMING_TEMPLATES.T5.hostTimeoutMs;   // 900000 (15 minutes)
  * ```
  */
-export const TIMING_TEMPLATES: Readonly<Record<TimingTemplateName, TimingValues>> = Object.freeze({
+export const TIMING_TEMPLATES: Readonly<Record<TimingTemplateName, Readonly<TimingValues>>> = Object.freeze({
   // Paranoid: one probe at a time, five minutes between probes.
   T0: Object.freeze({
     ...T3,
@@ -184,7 +184,7 @@ function checkCount(name: string, value: number, min: number, allowInfinity: boo
  *
  * @param opts.timing template name, default `'T3'`
  * @param opts.overrides values replacing the template's; `hostTimeoutMs: 0` means no host timeout
- * @returns a new frozen object
+ * @returns a new object (the caller may change it)
  * @throws PortscoutError `ERR_INVALID_OPTION` naming the option: unknown template
  *   or option, a negative, non-finite or non-integer value, or a minimum above
  *   its maximum.
@@ -277,5 +277,5 @@ export function resolveTiming(opts: { timing?: TimingTemplateName; overrides?: P
     maxParallelism,
     ...(hostTimeoutMs !== undefined && hostTimeoutMs > 0 ? { hostTimeoutMs } : {}),
   };
-  return Object.freeze(resolved);
+  return resolved;
 }

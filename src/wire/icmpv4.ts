@@ -11,7 +11,14 @@ import { checkFieldRange, optionalField } from './field-range.js';
 import { IcmpType, icmpReasonName, icmpv4UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
-/** Length of an ICMP header (type, code, checksum and the 4-byte rest of header). */
+/**
+ * Length of an ICMP header (type, code, checksum and the 4-byte rest of header).
+ *
+ * @example
+ * ```ts
+ * const quoted = icmpBytes.subarray(ICMP_HEADER_LENGTH);
+ * ```
+ */
 export const ICMP_HEADER_LENGTH = 8;
 
 interface Icmpv4Common {

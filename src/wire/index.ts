@@ -48,7 +48,7 @@
  */
 export { WireError, wireFail, wireOk } from './wire-error.js';
 export type { WireErrorCode, WireLayer, WireParseError, WireParseErrorCode, WireResult } from './wire-error.js';
-export { fromHex, readUint16, readUint32, toHex, writeUint16, writeUint32 } from './bytes.js';
+export { fromHex, readUint16, readUint32, toHex } from './bytes.js';
 export { addressBytes, formatIpv4Address, formatIpv6Address, ipAddressFamily, parseIpv4Address, parseIpv6Address } from './ip-address.js';
 export {
   foldChecksum,

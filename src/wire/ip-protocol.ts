@@ -30,5 +30,12 @@ export const IpProtocol = {
   SCTP: 132,
 } as const;
 
-/** One of the numbers in {@link IpProtocol} (any 0-255 value is valid on the wire). */
+/**
+ * One of the numbers in {@link IpProtocol} (any 0-255 value is valid on the wire).
+ *
+ * @example
+ * ```ts
+ * const protocol: IpProtocolNumber = IpProtocol.UDP;
+ * ```
+ */
 export type IpProtocolNumber = (typeof IpProtocol)[keyof typeof IpProtocol];

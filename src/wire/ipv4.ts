@@ -10,7 +10,14 @@ import { checkFieldRange, optionalField } from './field-range.js';
 import { addressBytes, formatIpv4Address } from './ip-address.js';
 import { WireError, wireFail, type WireResult } from './wire-error.js';
 
-/** Length of an IPv4 header without options. */
+/**
+ * Length of an IPv4 header without options.
+ *
+ * @example
+ * ```ts
+ * const tcp = packet.subarray(IPV4_HEADER_LENGTH); // when there are no IP options
+ * ```
+ */
 export const IPV4_HEADER_LENGTH = 20;
 
 /**

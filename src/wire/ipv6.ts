@@ -11,7 +11,14 @@ import { addressBytes, formatIpv6Address } from './ip-address.js';
 import { IpProtocol } from './ip-protocol.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
-/** Length of the fixed IPv6 header. */
+/**
+ * Length of the fixed IPv6 header.
+ *
+ * @example
+ * ```ts
+ * const upper = packet.subarray(IPV6_HEADER_LENGTH); // when there are no extension headers
+ * ```
+ */
 export const IPV6_HEADER_LENGTH = 40;
 
 /**

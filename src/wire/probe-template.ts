@@ -24,7 +24,14 @@ import type { TcpOption } from './tcp-option.js';
 import { UDP_HEADER_LENGTH } from './udp.js';
 import { WireError } from './wire-error.js';
 
-/** Options shared by all templates. */
+/**
+ * Options shared by all templates.
+ *
+ * @example
+ * ```ts
+ * const options: ProbeTemplateOptions = { family: 4, source: '198.18.0.1', ttl: 64 };
+ * ```
+ */
 export interface ProbeTemplateOptions {
   /** Address family of the probes. */
   readonly family: 4 | 6;
@@ -121,7 +128,14 @@ export interface TcpProbeTemplate {
   fill(destination: Uint8Array, sourcePort: number, destinationPort: number, sequence: number, acknowledgment?: number): Uint8Array;
 }
 
-/** Options of {@link createTcpProbeTemplate}. */
+/**
+ * Options of {@link createTcpProbeTemplate}.
+ *
+ * @example
+ * ```ts
+ * const options: TcpProbeTemplateOptions = { family: 6, source: 'fd00::1', flags: TcpFlags.SYN, options: [{ kind: 'mss', value: 1440 }] };
+ * ```
+ */
 export interface TcpProbeTemplateOptions extends ProbeTemplateOptions {
   /** TCP flags of every probe (see `TcpFlags`). */
   readonly flags: number;
@@ -283,7 +297,14 @@ export interface IcmpEchoTemplate {
   fill(destination: Uint8Array, identifier: number, sequence: number): Uint8Array;
 }
 
-/** Options of {@link createIcmpEchoTemplate}. */
+/**
+ * Options of {@link createIcmpEchoTemplate}.
+ *
+ * @example
+ * ```ts
+ * const options: IcmpEchoTemplateOptions = { family: 4, source: '198.18.0.1', data: new Uint8Array(56) };
+ * ```
+ */
 export interface IcmpEchoTemplateOptions extends ProbeTemplateOptions {
   /** Echo data carried by every request. Default: none. */
   readonly data?: Uint8Array;

@@ -8,7 +8,14 @@ import { readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js';
 import { checkFieldRange } from './field-range.js';
 import { WireError, wireFail, type WireResult } from './wire-error.js';
 
-/** TCP option kind numbers. */
+/**
+ * TCP option kind numbers.
+ *
+ * @example
+ * ```ts
+ * if (bytes[20] === TcpOptionKind.MSS) console.log('MSS first');
+ * ```
+ */
 export const TcpOptionKind = {
   EOL: 0,
   NOP: 1,
@@ -19,7 +26,14 @@ export const TcpOptionKind = {
   TIMESTAMPS: 8,
 } as const;
 
-/** One SACK block: the left and right edges (32-bit sequence numbers). */
+/**
+ * One SACK block: the left and right edges (32-bit sequence numbers).
+ *
+ * @example
+ * ```ts
+ * const block: TcpSackBlock = { left: 1000, right: 2000 };
+ * ```
+ */
 export interface TcpSackBlock {
   readonly left: number;
   readonly right: number;
@@ -44,7 +58,14 @@ export type TcpOption =
   | { readonly kind: 'timestamps'; readonly value: number; readonly echo: number }
   | { readonly kind: 'unknown'; readonly type: number; readonly data: Uint8Array };
 
-/** The largest options area a TCP header can carry (data offset 15). */
+/**
+ * The largest options area a TCP header can carry (data offset 15).
+ *
+ * @example
+ * ```ts
+ * tcpOptionsLength(options) <= TCP_MAX_OPTIONS_LENGTH; // always true, or tcpOptionsLength throws
+ * ```
+ */
 export const TCP_MAX_OPTIONS_LENGTH = 40;
 
 function optionLength(option: TcpOption): number {

@@ -12,7 +12,14 @@ import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.j
 import { parseTcpOptions, tcpOptionsLength, writeTcpOptions, type TcpOption } from './tcp-option.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
-/** Length of a TCP header without options. */
+/**
+ * Length of a TCP header without options.
+ *
+ * @example
+ * ```ts
+ * const hasOptions = segment.dataOffset * 4 > TCP_HEADER_LENGTH;
+ * ```
+ */
 export const TCP_HEADER_LENGTH = 20;
 
 /**

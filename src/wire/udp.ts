@@ -12,7 +12,14 @@ import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
-/** Length of the UDP header. */
+/**
+ * Length of the UDP header.
+ *
+ * @example
+ * ```ts
+ * const payloadLength = datagram.length - UDP_HEADER_LENGTH;
+ * ```
+ */
 export const UDP_HEADER_LENGTH = 8;
 
 /**

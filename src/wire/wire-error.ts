@@ -7,7 +7,14 @@
  */
 import { PortscoutError } from '../errors.js';
 
-/** Stable codes of {@link WireError}. */
+/**
+ * Stable codes of {@link WireError}.
+ *
+ * @example
+ * ```ts
+ * if ((err as WireError).code === ('ERR_WIRE_FIELD_RANGE' satisfies WireErrorCode)) retryWithSmallerValue();
+ * ```
+ */
 export type WireErrorCode =
   | 'ERR_WIRE_FIELD_RANGE'
   | 'ERR_WIRE_ADDRESS_FAMILY'
@@ -36,10 +43,24 @@ export class WireError extends PortscoutError {
   }
 }
 
-/** The part of a packet a {@link WireParseError} is about. */
+/**
+ * The part of a packet a {@link WireParseError} is about.
+ *
+ * @example
+ * ```ts
+ * if (!r.ok && r.error.layer === ('tcp-option' satisfies WireLayer)) counters.badOptions++;
+ * ```
+ */
 export type WireLayer = 'ipv4' | 'ipv6' | 'tcp' | 'udp' | 'icmpv4' | 'icmpv6' | 'tcp-option' | 'quoted';
 
-/** Why a parser rejected its input. */
+/**
+ * Why a parser rejected its input.
+ *
+ * @example
+ * ```ts
+ * if (!r.ok && r.error.code === ('TRUNCATED' satisfies WireParseErrorCode)) counters.truncated++;
+ * ```
+ */
 export type WireParseErrorCode =
   | 'TRUNCATED'
   | 'BAD_LENGTH'

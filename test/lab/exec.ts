@@ -11,7 +11,14 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** What a finished command produced. */
+/**
+ * What a finished command produced.
+ *
+ * @example
+ * ```ts
+ * const { stdout, code }: ExecResult = await runBounded(['ip', 'netns', 'list']);
+ * ```
+ */
 export interface ExecResult {
   /** Everything the command wrote to stdout (capped at {@link MAX_OUTPUT_BYTES}). */
   readonly stdout: string;
@@ -25,7 +32,14 @@ export interface ExecResult {
   readonly timedOut: boolean;
 }
 
-/** Options of {@link runBounded}. */
+/**
+ * Options of {@link runBounded}.
+ *
+ * @example
+ * ```ts
+ * await runBounded(['nmap', '-V'], { timeoutMs: 5_000 } satisfies ExecOptions);
+ * ```
+ */
 export interface ExecOptions {
   /** Kill the command (SIGKILL to its process group) after this many milliseconds. Default 30 000. */
   readonly timeoutMs?: number;
@@ -37,10 +51,24 @@ export interface ExecOptions {
   readonly cwd?: string;
 }
 
-/** Output kept per stream; anything beyond is dropped (the command keeps running). */
+/**
+ * Output kept per stream; anything beyond is dropped (the command keeps running).
+ *
+ * @example
+ * ```ts
+ * if (r.stdout.length >= MAX_OUTPUT_BYTES) console.warn('output truncated');
+ * ```
+ */
 export const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 
-/** Default timeout of {@link runBounded}, in milliseconds. */
+/**
+ * Default timeout of {@link runBounded}, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * await runBounded(argv, { timeoutMs: 2 * DEFAULT_EXEC_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 
 /**

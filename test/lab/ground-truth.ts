@@ -49,10 +49,24 @@ import {
   type PortBehaviour,
 } from './topology.js';
 
-/** Scan types the ground truth covers, named after nmap's `-sS`, `-sT`, `-sA`, `-sF`, `-sU`. */
+/**
+ * Scan types the ground truth covers, named after nmap's `-sS`, `-sT`, `-sA`, `-sF`, `-sU`.
+ *
+ * @example
+ * ```ts
+ * const scan: LabScanType = 'syn';
+ * ```
+ */
 export type LabScanType = 'syn' | 'connect' | 'ack' | 'fin' | 'udp';
 
-/** nmap's flag for each {@link LabScanType}. */
+/**
+ * nmap's flag for each {@link LabScanType}.
+ *
+ * @example
+ * ```ts
+ * await runNmap(lab, [NMAP_SCAN_FLAG.fin, '-p', '22', lab.t1.ipv4[0]]);
+ * ```
+ */
 export const NMAP_SCAN_FLAG: Readonly<Record<LabScanType, string>> = {
   syn: '-sS',
   connect: '-sT',
@@ -61,7 +75,14 @@ export const NMAP_SCAN_FLAG: Readonly<Record<LabScanType, string>> = {
   udp: '-sU',
 };
 
-/** A port state and reason in nmap's words. */
+/**
+ * A port state and reason in nmap's words.
+ *
+ * @example
+ * ```ts
+ * const e: ExpectedResult | undefined = expectedPort(lab.groundTruth, lab.t1.ipv4[0], 'tcp', 22, 'syn'); // open syn-ack
+ * ```
+ */
 export interface ExpectedResult {
   /** `open`, `closed`, `filtered`, `unfiltered`, `open|filtered`. */
   readonly state: string;
@@ -73,10 +94,24 @@ export interface ExpectedResult {
   readonly note?: string;
 }
 
-/** Address family of a lab address. */
+/**
+ * Address family of a lab address.
+ *
+ * @example
+ * ```ts
+ * const family: LabFamily = 'ipv6';
+ * ```
+ */
 export type LabFamily = 'ipv4' | 'ipv6';
 
-/** One declared port of one target address. */
+/**
+ * One declared port of one target address.
+ *
+ * @example
+ * ```ts
+ * const filtered = lab.groundTruth.ports.filter((p: GroundTruthPort) => p.behaviour === 'drop');
+ * ```
+ */
 export interface GroundTruthPort {
   /** Which target. */
   readonly target: 't1' | 't2';
@@ -96,7 +131,14 @@ export interface GroundTruthPort {
   readonly expected: Readonly<Partial<Record<LabScanType, ExpectedResult>>>;
 }
 
-/** One host of the lab as host discovery must see it. */
+/**
+ * One host of the lab as host discovery must see it.
+ *
+ * @example
+ * ```ts
+ * const noEcho = lab.groundTruth.hosts.filter((h: GroundTruthHost) => !h.answersEcho); // t2
+ * ```
+ */
 export interface GroundTruthHost {
   /** Role. */
   readonly target: 'scanner' | 't1' | 't2';
@@ -110,7 +152,14 @@ export interface GroundTruthHost {
   readonly linkDiscoveryReason: 'arp-response' | 'nd-response' | 'localhost-response';
 }
 
-/** Everything the lab promises, as data for tests. */
+/**
+ * Everything the lab promises, as data for tests.
+ *
+ * @example
+ * ```ts
+ * const gt: GroundTruth = lab.groundTruth;
+ * ```
+ */
 export interface GroundTruth {
   /** Declared ports of every target address (IPv4 and IPv6). */
   readonly ports: readonly GroundTruthPort[];

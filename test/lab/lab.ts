@@ -33,13 +33,27 @@ import {
   UDP_7777_REPLY,
 } from './topology.js';
 
-/** Options of {@link createLab}. */
+/**
+ * Options of {@link createLab}.
+ *
+ * @example
+ * ```ts
+ * const lab = await createLab({ loss: 0 } satisfies LabOptions);
+ * ```
+ */
 export interface LabOptions {
   /** Probability (0..1) that t2 drops a packet, on INPUT and on OUTPUT each. Default 0.1; 0 disables loss. */
   readonly loss?: number;
 }
 
-/** Options of {@link Lab.exec} and {@link Lab.spawnInScanner}. */
+/**
+ * Options of {@link Lab.exec} and {@link Lab.spawnInScanner}.
+ *
+ * @example
+ * ```ts
+ * await lab.exec('t1', ['ss', '-ltn'], { timeoutMs: 5_000 } satisfies LabExecOptions);
+ * ```
+ */
 export interface LabExecOptions {
   /** Kill the command after this many milliseconds. Default 60 000. */
   readonly timeoutMs?: number;
@@ -51,13 +65,34 @@ export interface LabExecOptions {
   readonly cwd?: string;
 }
 
-/** A non-empty address list: `[0]` is the primary address (typed `string` even with noUncheckedIndexedAccess). */
+/**
+ * A non-empty address list: `[0]` is the primary address (typed `string` even with noUncheckedIndexedAccess).
+ *
+ * @example
+ * ```ts
+ * const primary: string = lab.t1.ipv4[0];
+ * ```
+ */
 export type AddressList = readonly [string, ...string[]];
 
-/** Role of a namespace in the lab. */
+/**
+ * Role of a namespace in the lab.
+ *
+ * @example
+ * ```ts
+ * const role: LabRole = 't1'; await lab.exec(role, ['ip', 'addr']);
+ * ```
+ */
 export type LabRole = 'scan' | 't1' | 't2';
 
-/** A running lab. */
+/**
+ * A running lab.
+ *
+ * @example
+ * ```ts
+ * const lab: Lab = await createLab(); await lab.destroy();
+ * ```
+ */
 export interface Lab {
   /** Short random id of this run; every namespace name starts with `ps-<id>-`. */
   readonly id: string;
@@ -93,10 +128,24 @@ export interface Lab {
   destroy(): Promise<void>;
 }
 
-/** Default timeout of {@link Lab.exec}, in milliseconds. */
+/**
+ * Default timeout of {@link Lab.exec}, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * await lab.exec('scan', argv, { timeoutMs: LAB_EXEC_TIMEOUT_MS * 2 });
+ * ```
+ */
 export const LAB_EXEC_TIMEOUT_MS = 60_000;
 
-/** Directory of the run markers (`<id>.json` with the owning pid) used to tell live labs from stale ones. */
+/**
+ * Directory of the run markers (`<id>.json` with the owning pid) used to tell live labs from stale ones.
+ *
+ * @example
+ * ```ts
+ * readdirSync(LAB_MARKER_DIR); // ['a1b2.json']
+ * ```
+ */
 export const LAB_MARKER_DIR = '/run/portscout-lab';
 
 /** Namespaces matching this are the lab's; only these are ever swept as stale. */
@@ -359,7 +408,7 @@ function writeScript(dir: string, name: string, body: string): string {
   return path;
 }
 
-/** Shell-quotes `s` for a POSIX `printf '%s'`-free literal (single quotes). */
+/** Quotes `s` as one single-quoted POSIX shell word. */
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -9,7 +9,14 @@ import { childNamed, childrenNamed, parseXml, type XmlElement } from './xml.js';
 
 export { comparePortStates, type ComparablePort, type ScannedPorts } from './port-compare.js';
 
-/** One port nmap listed individually. */
+/**
+ * One port nmap listed individually.
+ *
+ * @example
+ * ```ts
+ * const open = host.ports.filter((p: NmapPort) => p.state === 'open');
+ * ```
+ */
 export interface NmapPort {
   /** Transport protocol. */
   readonly protocol: 'tcp' | 'udp';
@@ -25,7 +32,14 @@ export interface NmapPort {
   readonly service?: string;
 }
 
-/** Reasons of the ports nmap folded into one `<extraports>` group. */
+/**
+ * Reasons of the ports nmap folded into one `<extraports>` group.
+ *
+ * @example
+ * ```ts
+ * const resets = host.extraPorts[0]?.reasons.find((r: NmapExtraReason) => r.reason === 'reset')?.count;
+ * ```
+ */
 export interface NmapExtraReason {
   /** The reason, singular as in `<port>` elements (nmap writes `resets`, `no-responses`; the plural is removed). */
   readonly reason: string;
@@ -35,7 +49,14 @@ export interface NmapExtraReason {
   readonly protocol?: 'tcp' | 'udp';
 }
 
-/** Ports nmap did not list one by one because they share a state. */
+/**
+ * Ports nmap did not list one by one because they share a state.
+ *
+ * @example
+ * ```ts
+ * const closed = host.extraPorts.find((e: NmapExtraPorts) => e.state === 'closed')?.count ?? 0;
+ * ```
+ */
 export interface NmapExtraPorts {
   /** The common state. */
   readonly state: string;
@@ -45,7 +66,14 @@ export interface NmapExtraPorts {
   readonly reasons: NmapExtraReason[];
 }
 
-/** One host of an nmap run. */
+/**
+ * One host of an nmap run.
+ *
+ * @example
+ * ```ts
+ * const host: NmapHost | undefined = findHost(run, '198.18.1.10');
+ * ```
+ */
 export interface NmapHost {
   /** IP address (canonical text). */
   readonly address: string;
@@ -65,7 +93,14 @@ export interface NmapHost {
   readonly extraPorts: NmapExtraPorts[];
 }
 
-/** A parsed nmap run. */
+/**
+ * A parsed nmap run.
+ *
+ * @example
+ * ```ts
+ * const run: NmapRun = await runNmap(lab, ['-sn', lab.sweep.cidr]);
+ * ```
+ */
 export interface NmapRun {
   /** The arguments given to {@link runNmap} (without the ones it adds). */
   readonly args: readonly string[];
@@ -79,7 +114,14 @@ export interface NmapRun {
   readonly xml: string;
 }
 
-/** Options of {@link runNmap}. */
+/**
+ * Options of {@link runNmap}.
+ *
+ * @example
+ * ```ts
+ * await runNmap(lab, ['-sU', '-p', '53', lab.t1.ipv4[0]], { timeoutMs: 30_000 } satisfies RunNmapOptions);
+ * ```
+ */
 export interface RunNmapOptions {
   /** Kill nmap after this many milliseconds. Default 120 000. */
   readonly timeoutMs?: number;

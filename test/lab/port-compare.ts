@@ -5,7 +5,14 @@
  */
 import type { NmapHost } from './nmap.js';
 
-/** A port result to compare with nmap (any scanner's event fits). */
+/**
+ * A port result to compare with nmap (any scanner's event fits).
+ *
+ * @example
+ * ```ts
+ * const ours: ComparablePort[] = [{ protocol: 'tcp', port: 22, state: 'open', reason: 'syn-ack' }];
+ * ```
+ */
 export interface ComparablePort {
   /** Transport protocol. */
   readonly protocol: 'tcp' | 'udp';
@@ -17,7 +24,14 @@ export interface ComparablePort {
   readonly reason?: string;
 }
 
-/** The ports that were scanned, per protocol. */
+/**
+ * The ports that were scanned, per protocol.
+ *
+ * @example
+ * ```ts
+ * const scanned: ScannedPorts = { tcp: [22, 80], udp: [53] };
+ * ```
+ */
 export interface ScannedPorts {
   /** Scanned TCP ports. */
   readonly tcp?: readonly number[];
@@ -25,7 +39,14 @@ export interface ScannedPorts {
   readonly udp?: readonly number[];
 }
 
-/** Options of {@link comparePortStates}. */
+/**
+ * Options of {@link comparePortStates}.
+ *
+ * @example
+ * ```ts
+ * comparePortStates(host, ours, scanned, { reasons: false } satisfies ComparePortOptions);
+ * ```
+ */
 export interface ComparePortOptions {
   /** Compare reasons as well as states (only where `ours` gives a reason). Default `true`. */
   readonly reasons?: boolean;

@@ -7,13 +7,34 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { findExecutable } from './exec.js';
 
-/** Result of {@link labSupport}. */
+/**
+ * Result of {@link labSupport}.
+ *
+ * @example
+ * ```ts
+ * const s: LabSupport = labSupport(); if (!s.ok) console.log(s.reason);
+ * ```
+ */
 export type LabSupport = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-/** Programs the lab needs, by the name they are looked up under. */
+/**
+ * Programs the lab needs, by the name they are looked up under.
+ *
+ * @example
+ * ```ts
+ * const missing = LAB_PROGRAMS.filter((p) => findExecutable(p) === undefined);
+ * ```
+ */
 export const LAB_PROGRAMS = ['ip', 'nmap', 'iptables', 'ip6tables', 'socat', 'nginx', 'sshd', 'ssh-keygen', 'dnsmasq', 'ss'] as const;
 
-/** One of {@link LAB_PROGRAMS}. */
+/**
+ * One of {@link LAB_PROGRAMS}.
+ *
+ * @example
+ * ```ts
+ * const p: LabProgram = 'nmap';
+ * ```
+ */
 export type LabProgram = (typeof LAB_PROGRAMS)[number];
 
 let cached: LabSupport | undefined;

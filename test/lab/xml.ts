@@ -6,7 +6,14 @@
  * @module
  */
 
-/** One XML element. */
+/**
+ * One XML element.
+ *
+ * @example
+ * ```ts
+ * const root: XmlElement = parseXml('<a/>');
+ * ```
+ */
 export interface XmlElement {
   /** Tag name. */
   readonly name: string;

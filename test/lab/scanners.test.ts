@@ -1,0 +1,162 @@
+/**
+ * The scanners through the public API, in the namespace lab, against nmap run
+ * on the same lab in the same test (the oracle), or against the lab's ground
+ * truth where nmap is not usable (t2: ICMP rate limits and 10% loss), as each
+ * test says.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from './lab.js';
+import { comparePortStates, findHost, runNmap } from './nmap.js';
+import { skipLab } from './support.js';
+import { tsxArgv } from './exec.js';
+import { declaredPorts, expectedPort, type LabScanType } from './ground-truth.js';
+import type { HostEvent, PortEvent, ScanEvent, ScanStats } from '../../src/index.js';
+
+type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
+
+interface ChildResult {
+  events: ScanEvent[];
+  ports: PortEvent[];
+  hosts: HostEvent[];
+  stats: ScanStats;
+  errors: { code?: string; message?: string }[];
+}
+
+async function scanInLab(lab: Lab, scanner: ScannerName, options: Record<string, unknown>, timeoutMs = 120_000): Promise<ChildResult> {
+  const run = await lab.spawnInScanner(tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options })]), { timeoutMs });
+  const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+  const parsed = lines.map((line) => JSON.parse(line) as ScanEvent | { type: 'error'; code?: string; message?: string });
+  const errors = parsed.filter((e): e is { type: 'error'; code?: string; message?: string } => e.type === 'error');
+  const events = parsed.filter((e): e is ScanEvent => e.type !== 'error');
+  const done = events.find((e) => e.type === 'done');
+  if (errors.length === 0 && !done) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
+  return {
+    events,
+    ports: events.filter((e): e is PortEvent => e.type === 'port'),
+    hosts: events.filter((e): e is HostEvent => e.type === 'host'),
+    stats: done?.type === 'done' ? done.stats : ({} as ScanStats),
+    errors,
+  };
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the namespace lab', () => {
+  let lab: Lab;
+  let t1v4: string;
+  let t1v6: string;
+  let t2v4: string;
+
+  beforeAll(async () => {
+    lab = await createLab({ loss: 0.1 });
+    t1v4 = lab.t1.ipv4[0];
+    t1v6 = lab.t1.ipv6[0];
+    t2v4 = lab.t2.ipv4[0];
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  const tcpCases: { scanner: ScannerName; scan: LabScanType; extra?: Record<string, unknown> }[] = [
+    { scanner: 'tcpSynScan', scan: 'syn' },
+    { scanner: 'tcpConnectScan', scan: 'connect' },
+    { scanner: 'tcpFlagScan', scan: 'ack', extra: { scan: 'ack' } },
+    { scanner: 'tcpFlagScan', scan: 'fin', extra: { scan: 'fin' } },
+  ];
+
+  for (const { scanner, scan, extra } of tcpCases) {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      it(`${scanner}${extra ? ` (${String(extra.scan)})` : ''} over ${family} gives nmap's states and reasons`, async () => {
+        const address = family === 'ipv4' ? t1v4 : t1v6;
+        const ports = [...new Set([...declaredPorts(lab.groundTruth, address, 'tcp'), ...range(20, 30), 8080, 3306])].sort((a, b) => a - b);
+        const portList = ports.join(',');
+        const ours = await scanInLab(lab, scanner, { targets: address, ports: portList, skipDiscovery: true, timing: 'T4', maxRetries: 2, ...extra });
+        expect(ours.errors).toEqual([]);
+        const nmapArgs = [scan === 'syn' ? '-sS' : scan === 'connect' ? '-sT' : scan === 'ack' ? '-sA' : '-sF', '-Pn', '-T4', '--max-retries', '2', '-p', portList];
+        if (family === 'ipv6') nmapArgs.push('-6');
+        const nmap = await runNmap(lab, [...nmapArgs, address]);
+        const host = findHost(nmap, address);
+        expect(host, 'nmap reports the host').toBeDefined();
+        expect(ours.ports).toHaveLength(ports.length);
+        expect(comparePortStates(host!, ours.ports, { tcp: ports })).toEqual([]);
+        // The ground truth agrees too, and every method is the one asked for.
+        for (const p of ours.ports) {
+          const truth = expectedPort(lab.groundTruth, address, 'tcp', p.port, scan);
+          expect(`${p.port} ${p.state} ${p.reason}`).toBe(`${p.port} ${truth?.state} ${truth?.reason}`);
+        }
+        if (family === 'ipv4' && scan !== 'connect') {
+          const answered = ours.ports.filter((p) => p.reason === 'syn-ack' || p.reason === 'reset');
+          for (const p of answered) expect(p.ttl).toBe(64);
+        }
+      });
+    }
+  }
+
+  it("udpScan of t1 (no ICMP rate limit) gives nmap's states and reasons", async () => {
+    const ports = [...new Set([...declaredPorts(lab.groundTruth, t1v4, 'udp'), 123, 137, 500])].sort((a, b) => a - b);
+    const portList = ports.join(',');
+    const ours = await scanInLab(lab, 'udpScan', { targets: t1v4, ports: portList, skipDiscovery: true, timing: 'T4', maxRetries: 2 });
+    expect(ours.errors).toEqual([]);
+    const nmap = await runNmap(lab, ['-sU', '-Pn', '-T4', '--max-retries', '2', '-p', portList, t1v4]);
+    expect(comparePortStates(findHost(nmap, t1v4)!, ours.ports, { udp: ports })).toEqual([]);
+    const dns = ours.ports.find((p) => p.port === 53);
+    expect(dns?.state).toBe('open');
+  });
+
+  it('udpScan of rate-limited t2: every closed port closed (ground truth; nmap -sU says open|filtered here)', async () => {
+    // t2 keeps Linux's default ICMP rate limit and drops 10% each way; nmap is not a usable oracle.
+    const ports = range(1000, 1011);
+    const ours = await scanInLab(lab, 'udpScan', { targets: t2v4, ports: ports.join(','), skipDiscovery: true, timing: 'T4', maxRetries: 8 }, 180_000);
+    expect(ours.errors).toEqual([]);
+    const states = Object.fromEntries(ours.ports.map((p) => [p.port, `${p.state} ${p.reason}`]));
+    expect(states).toEqual(Object.fromEntries(ports.map((p) => [p, 'closed port-unreach'])));
+  }, 200_000);
+
+  it('tcpSynScan of t2 under 10% loss each way agrees with the lossless truth (ground truth; nmap is slow here)', async () => {
+    const ports = range(1, 1024);
+    const ours = await scanInLab(lab, 'tcpSynScan', { targets: t2v4, ports: '1-1024', skipDiscovery: true, timing: 'T4', maxRetries: 6 });
+    expect(ours.errors).toEqual([]);
+    expect(ours.ports).toHaveLength(ports.length);
+    for (const p of ours.ports) {
+      const truth = expectedPort(lab.groundTruth, t2v4, 'tcp', p.port, 'syn');
+      expect(`${p.port} ${p.state}`).toBe(`${p.port} ${truth?.state}`);
+    }
+    expect(ours.stats.retransmitted).toBeGreaterThan(0);
+  });
+
+  it('discoverHosts of the /24 finds the same hosts up as nmap -sn', async () => {
+    const cidr = lab.sweep.cidr;
+    const ours = await scanInLab(lab, 'discoverHosts', { targets: cidr, timing: 'T4', maxRetries: 1 });
+    expect(ours.errors).toEqual([]);
+    const nmap = await runNmap(lab, ['-sn', '-T4', cidr]);
+    const nmapUp = nmap.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
+    const oursUp = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
+    expect(oursUp).toEqual(nmapUp);
+    expect(ours.hosts).toHaveLength(256);
+    // nmap uses ARP on the link (arp-response); portscout's probes are IP: echo replies.
+    for (const h of ours.hosts.filter((x) => x.status === 'up' && x.address !== lab.scanner.ipv4[0])) expect(h.reason).toBe('echo-reply');
+  });
+
+  it('discoverHosts finds t2, which drops ICMP echo, by its TCP answers', async () => {
+    const ours = await scanInLab(lab, 'discoverHosts', { targets: [t2v4, lab.t2.ipv6[0]], timing: 'T4', maxRetries: 4 });
+    expect(ours.errors).toEqual([]);
+    for (const host of ours.hosts) {
+      expect(host.status).toBe('up');
+      expect(['syn-ack', 'reset']).toContain(host.reason);
+    }
+    expect(ours.hosts).toHaveLength(2);
+  });
+
+  it('a SYN scan with discovery reports the host first, then its ports', async () => {
+    const ours = await scanInLab(lab, 'tcpSynScan', { targets: t1v4, ports: '22,23', timing: 'T4' });
+    expect(ours.events.map((e) => e.type)).toEqual(['host', 'port', 'port', 'done']);
+  });
+
+  it('reports a target with no route as a warning before sending to it', async () => {
+    // fd00:99::/64 is not on any link of the scanner namespace, which has no default route.
+    const ours = await scanInLab(lab, 'tcpSynScan', { targets: 'fd00:99::1', ports: '80', skipDiscovery: true, timing: 'T4' });
+    expect(ours.events.some((e) => e.type === 'warning' && e.code === 'NO_ROUTE')).toBe(true);
+    expect(ours.stats.sent).toBe(0);
+  });
+});

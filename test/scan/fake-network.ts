@@ -1,0 +1,199 @@
+/**
+ * A fake network for unit tests of the probe engine: a listener lease whose
+ * `send` hands each probe to a scripted target that answers with real packets
+ * built by the wire layer. No root, no sockets.
+ */
+import {
+  IpProtocol,
+  TcpFlags,
+  buildIcmpv4Message,
+  buildTcpSegment,
+  buildUdpDatagram,
+  parseIpv4Packet,
+  parseTcpSegment,
+  parseUdpDatagram,
+  parseIcmpv4Message,
+  parseQuotedDatagram,
+} from '../../src/wire/index.js';
+import type { ListenProtocol, ListenerLease, RawReply } from '../../src/transport/packet-listener.js';
+
+/** What the scripted target does with a probe to one port. */
+export type PortBehaviour = 'open' | 'closed' | 'drop' | 'admin-prohibited' | 'port-unreach' | 'udp-reply';
+
+export interface SentProbe {
+  family: 4 | 6;
+  protocol: ListenProtocol;
+  address: string;
+  bytes: Uint8Array;
+}
+
+export interface FakeNetwork {
+  acquire: (protocols: readonly ListenProtocol[], sink: { onReply(reply: RawReply): void }) => ListenerLease;
+  sent: SentProbe[];
+  released: boolean;
+  acquired: number;
+  /** Inject a reply by hand. */
+  deliver(reply: RawReply): void;
+}
+
+export interface FakeNetworkOptions {
+  /** Behaviour per destination port (default: closed). */
+  ports: Readonly<Record<number, PortBehaviour>>;
+  /** Drop the answer to the first N sends of each (address, port). */
+  dropFirst?: number;
+  /** Answer each probe this many times (duplicates). */
+  copies?: number;
+  /** Limit ICMP errors to `burst` and then one per `refillMs` (a target's ICMP rate limit). */
+  icmpLimit?: { burst: number; refillMs: number };
+  /** Reply delay in ms. */
+  delayMs?: number;
+  ttl?: number;
+}
+
+function quote(ipPacket: Uint8Array): Uint8Array {
+  const headerLength = ((ipPacket[0] as number) & 0x0f) * 4;
+  return ipPacket.slice(0, headerLength + 8);
+}
+
+export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
+  let sink: { onReply(reply: RawReply): void } | undefined;
+  const attempts = new Map<string, number>();
+  let icmpTokens = options.icmpLimit?.burst ?? Infinity;
+  let lastRefill = performance.now();
+  const ttl = options.ttl ?? 64;
+  const network: FakeNetwork = {
+    sent: [],
+    released: false,
+    acquired: 0,
+    deliver(reply) {
+      sink?.onReply(reply);
+    },
+    acquire(_protocols, s) {
+      sink = s;
+      network.acquired++;
+      return {
+        portBase: 40_000,
+        portCount: 256,
+        icmpIdBase: 256,
+        icmpIdCount: 256,
+        counters: { received: 0, malformed: 0 },
+        send(family, protocol, packet, address, done) {
+          network.sent.push({ family, protocol, address, bytes: packet.slice() });
+          setImmediate(() => done(null));
+          const replies = answer(packet);
+          for (const reply of replies) {
+            setTimeout(() => {
+              if (!network.released) sink?.onReply({ ...reply, receivedAt: performance.now() });
+            }, options.delayMs ?? 1);
+          }
+        },
+        release() {
+          network.released = true;
+        },
+      };
+    },
+  };
+
+  function icmpAllowed(): boolean {
+    const limit = options.icmpLimit;
+    if (!limit) return true;
+    const now = performance.now();
+    const refills = Math.floor((now - lastRefill) / limit.refillMs);
+    if (refills > 0) {
+      icmpTokens = Math.min(limit.burst, icmpTokens + refills);
+      lastRefill += refills * limit.refillMs;
+    }
+    if (icmpTokens < 1) return false;
+    icmpTokens--;
+    return true;
+  }
+
+  function answer(packet: Uint8Array): RawReply[] {
+    const ip = parseIpv4Packet(packet);
+    if (!ip.ok) throw new Error('fake network got a malformed probe');
+    const { source, destination } = ip.value.header;
+    const protocol = ip.value.header.protocol;
+    let sourcePort: number;
+    let destinationPort: number;
+    let sequence = 0;
+    let flags = 0;
+    if (protocol === IpProtocol.TCP) {
+      const tcp = parseTcpSegment(ip.value.payload);
+      if (!tcp.ok) throw new Error('fake network got a malformed TCP probe');
+      ({ sourcePort, destinationPort, sequence, flags } = tcp.value);
+    } else if (protocol === IpProtocol.UDP) {
+      const udp = parseUdpDatagram(ip.value.payload);
+      if (!udp.ok) throw new Error('fake network got a malformed UDP probe');
+      ({ sourcePort, destinationPort } = udp.value);
+    } else {
+      return [];
+    }
+    const key = `${destination}/${destinationPort}`;
+    const count = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, count);
+    if (count <= (options.dropFirst ?? 0)) return [];
+    const behaviour = options.ports[destinationPort] ?? (protocol === IpProtocol.UDP ? 'port-unreach' : 'closed');
+    const pseudo = { source: destination, destination: source };
+    let reply: RawReply | undefined;
+    const base = { family: 4 as const, source: destination, ttl, receivedAt: 0 };
+    const icmpError = (code: number): RawReply | undefined => {
+      if (!icmpAllowed()) return undefined;
+      const payload = buildIcmpv4Message({ kind: 'destination-unreachable', code, quoted: quote(packet) });
+      const icmp = parseIcmpv4Message(payload);
+      if (!icmp.ok || icmp.value.kind !== 'destination-unreachable') throw new Error('bad fake ICMP');
+      const quoted = parseQuotedDatagram(icmp.value.quoted);
+      if (!quoted.ok) throw new Error('bad fake quote');
+      return { ...base, protocol: IpProtocol.ICMP, payload, icmp: icmp.value, quoted: quoted.value };
+    };
+    switch (behaviour) {
+      case 'open':
+        reply = {
+          ...base,
+          protocol: IpProtocol.TCP,
+          payload: buildTcpSegment(
+            { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 12345, acknowledgment: (sequence + 1) >>> 0, flags: TcpFlags.SYN | TcpFlags.ACK, window: 29200 },
+            pseudo,
+          ),
+        };
+        break;
+      case 'closed': {
+        const carriesAck = (flags & TcpFlags.ACK) !== 0;
+        reply = {
+          ...base,
+          protocol: IpProtocol.TCP,
+          payload: buildTcpSegment(
+            carriesAck
+              ? { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, flags: TcpFlags.RST, window: 0 }
+              : { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, acknowledgment: (sequence + 1) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window: 0 },
+            pseudo,
+          ),
+        };
+        if (carriesAck) {
+          // RFC 793: a reset answering a segment with ACK takes its sequence number from that ACK field.
+          const tcp = parseTcpSegment(ip.value.payload);
+          if (tcp.ok) reply = { ...reply, payload: buildTcpSegment({ sourcePort: destinationPort, destinationPort: sourcePort, sequence: tcp.value.acknowledgment, flags: TcpFlags.RST }, pseudo) };
+        }
+        break;
+      }
+      case 'admin-prohibited':
+        reply = icmpError(13);
+        break;
+      case 'port-unreach':
+        reply = icmpError(3);
+        break;
+      case 'udp-reply':
+        reply = {
+          ...base,
+          protocol: IpProtocol.UDP,
+          payload: buildUdpDatagram({ sourcePort: destinationPort, destinationPort: sourcePort, payload: new TextEncoder().encode('pong') }, pseudo),
+        };
+        break;
+      case 'drop':
+        break;
+    }
+    if (!reply) return [];
+    return new Array<RawReply>(options.copies ?? 1).fill(reply);
+  }
+
+  return network;
+}

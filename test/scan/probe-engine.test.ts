@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { ProbeEngine, type ProbeModule, type ProbeTarget } from '../../src/scan/probe-engine.js';
+import { createTcpProbeModule } from '../../src/scan/tcp-probe.js';
+import { createUdpProbeModule } from '../../src/scan/udp-probe.js';
+import { createCookieKey } from '../../src/scan/probe-cookie.js';
+import { portEvent, toProbeTarget } from '../../src/scan/probe-scan.js';
+import { resolveTiming } from '../../src/transport/timing.js';
+import type { PortEvent, ScanEvent } from '../../src/scan/events.js';
+import { IpProtocol, TcpFlags, buildTcpSegment } from '../../src/wire/index.js';
+import { createFakeNetwork, type FakeNetwork, type FakeNetworkOptions } from './fake-network.js';
+
+const SOURCE = '198.18.0.1';
+const TARGET = '198.18.1.10';
+const sources = { cached: () => SOURCE, resolve: async () => SOURCE };
+
+function targets(protocol: 'tcp' | 'udp', ports: readonly number[], address = TARGET): Iterator<ProbeTarget> {
+  return ports.map((port) => toProbeTarget({ family: 4, address }, protocol, port))[Symbol.iterator]();
+}
+
+function engineFor(module: ProbeModule, network: FakeNetwork, extra: { maxRetries?: number; queueCapacity?: number; signal?: AbortSignal } = {}): ProbeEngine {
+  const timing = resolveTiming({
+    timing: 'T4',
+    overrides: { initialRttTimeoutMs: 30, minRttTimeoutMs: 20, maxRttTimeoutMs: 60, maxRetries: extra.maxRetries ?? 2, maxScanDelayMs: 200 },
+  });
+  return new ProbeEngine(
+    module,
+    createCookieKey(),
+    sources,
+    { timing, rate: Number.POSITIVE_INFINITY, maxInFlight: 64, queueCapacity: extra.queueCapacity ?? 256, signal: extra.signal, acquire: network.acquire },
+    (target, outcome, rttMs) => portEvent(target, outcome, rttMs, 'syn'),
+  );
+}
+
+async function collect(engine: ProbeEngine, work: Iterator<ProbeTarget>): Promise<ScanEvent[]> {
+  const events: ScanEvent[] = [];
+  try {
+    for await (const event of engine.run(work)) events.push(event);
+  } finally {
+    engine.stop();
+  }
+  return events;
+}
+
+function states(events: ScanEvent[]): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const e of events) if (e.type === 'port') out[e.port] = `${e.state}/${e.reason}`;
+  return out;
+}
+
+function done(events: ScanEvent[]) {
+  const last = events.at(-1);
+  if (last?.type !== 'done') throw new Error('no done event last');
+  return last.stats;
+}
+
+const LAB: FakeNetworkOptions['ports'] = { 22: 'open', 23: 'closed', 81: 'drop', 82: 'admin-prohibited' };
+
+describe('probe engine with a fake network', () => {
+  it('classifies SYN scan replies: SYN-ACK open, RST closed, silence filtered, ICMP admin-prohibited filtered', async () => {
+    const network = createFakeNetwork({ ports: LAB });
+    const events = await collect(engineFor(createTcpProbeModule('syn'), network), targets('tcp', [22, 23, 81, 82]));
+    expect(states(events)).toEqual({ 22: 'open/syn-ack', 23: 'closed/reset', 81: 'filtered/no-response', 82: 'filtered/admin-prohibited' });
+    const open = events.find((e): e is PortEvent => e.type === 'port' && e.port === 22);
+    expect(open?.ttl).toBe(64);
+    expect(open?.rttMs).toBeGreaterThanOrEqual(0);
+    const stats = done(events);
+    // 3 answered on the first try, 81 sent 1 + 2 retries.
+    expect(stats.sent).toBe(6);
+    expect(stats.retransmitted).toBe(2);
+    expect(stats.received).toBe(3);
+    expect(stats.portsReported).toBe(4);
+    expect(network.released).toBe(true);
+  });
+
+  it('sends probes whose sequence numbers and source ports differ per destination port', async () => {
+    const network = createFakeNetwork({ ports: LAB });
+    await collect(engineFor(createTcpProbeModule('syn'), network), targets('tcp', [22, 23]));
+    const [a, b] = network.sent;
+    expect(a && b).toBeTruthy();
+    expect(Buffer.from(a!.bytes.subarray(24, 28)).equals(Buffer.from(b!.bytes.subarray(24, 28)))).toBe(false);
+  });
+
+  it('counts duplicates and forged replies without reporting them', async () => {
+    const network = createFakeNetwork({ ports: LAB, copies: 3 });
+    const engine = engineFor(createTcpProbeModule('syn'), network);
+    const work = targets('tcp', [22]);
+    const events: ScanEvent[] = [];
+    const run = (async () => {
+      for await (const e of engine.run(work)) events.push(e);
+    })();
+    // A SYN-ACK from the target with a wrong acknowledgment: it must not validate.
+    network.deliver({
+      family: 4,
+      protocol: IpProtocol.TCP,
+      source: TARGET,
+      ttl: 64,
+      receivedAt: performance.now(),
+      payload: buildTcpSegment({ sourcePort: 22, destinationPort: 40_000, sequence: 1, acknowledgment: 999, flags: TcpFlags.SYN | TcpFlags.ACK }, { source: TARGET, destination: SOURCE }),
+    });
+    await run;
+    engine.stop();
+    expect(states(events)).toEqual({ 22: 'open/syn-ack' });
+    const stats = done(events);
+    expect(stats.duplicates).toBe(2);
+    expect(stats.invalid).toBe(1);
+    expect(events.filter((e) => e.type === 'port')).toHaveLength(1);
+  });
+
+  it('agrees with the lossless result when the first two answers are lost (retransmission)', async () => {
+    const ports = [22, 23, 81, 82];
+    const lossless = states(await collect(engineFor(createTcpProbeModule('syn'), createFakeNetwork({ ports: LAB })), targets('tcp', ports)));
+    const lossyNet = createFakeNetwork({ ports: LAB, dropFirst: 2 });
+    const lossyEvents = await collect(engineFor(createTcpProbeModule('syn'), lossyNet, { maxRetries: 3 }), targets('tcp', ports));
+    expect(states(lossyEvents)).toEqual(lossless);
+    expect(done(lossyEvents).retransmitted).toBeGreaterThanOrEqual(6);
+  });
+
+  it('reads ACK, FIN and Window scans as nmap does', async () => {
+    // An unexpected ACK gets a RST whose sequence number is the probe's acknowledgment (RFC 793): unfiltered.
+    const ack = states(await collect(engineFor(createTcpProbeModule('ack'), createFakeNetwork({ ports: { 81: 'drop' } })), targets('tcp', [22, 23, 81])));
+    expect(ack).toEqual({ 22: 'unfiltered/reset', 23: 'unfiltered/reset', 81: 'filtered/no-response' });
+    const fin = states(await collect(engineFor(createTcpProbeModule('fin'), createFakeNetwork({ ports: { 22: 'drop', 23: 'closed', 82: 'admin-prohibited' } })), targets('tcp', [22, 23, 82])));
+    expect(fin).toEqual({ 22: 'open|filtered/no-response', 23: 'closed/reset', 82: 'filtered/admin-prohibited' });
+  });
+
+  it('reads UDP replies: response open, port unreachable closed, silence open|filtered', async () => {
+    const network = createFakeNetwork({ ports: { 53: 'udp-reply', 9: 'port-unreach', 162: 'drop', 161: 'admin-prohibited' } });
+    const events = await collect(engineFor(createUdpProbeModule(), network), targets('udp', [53, 9, 161, 162]));
+    expect(states(events)).toEqual({ 53: 'open/udp-response', 9: 'closed/port-unreach', 161: 'filtered/admin-prohibited', 162: 'open|filtered/no-response' });
+    const open = events.find((e): e is PortEvent => e.type === 'port' && e.port === 53);
+    expect(new TextDecoder().decode(open?.data)).toBe('pong');
+  });
+
+  it('slows down for a target that rate-limits ICMP errors, instead of calling closed ports open|filtered', async () => {
+    const ports = Array.from({ length: 10 }, (_, i) => 1000 + i);
+    const network = createFakeNetwork({ ports: {}, icmpLimit: { burst: 2, refillMs: 40 } });
+    const events = await collect(engineFor(createUdpProbeModule(), network, { maxRetries: 6 }), targets('udp', ports));
+    const result = states(events);
+    for (const port of ports) expect(result[port]).toBe('closed/port-unreach');
+    expect(events.some((e) => e.type === 'warning' && e.code === 'RATE_LIMITED')).toBe(true);
+  });
+
+  it('applies back-pressure: a consumer that stops pulling stops the sending', async () => {
+    const network = createFakeNetwork({ ports: {} });
+    const engine = engineFor(createTcpProbeModule('syn'), network, { queueCapacity: 4 });
+    const ports = Array.from({ length: 500 }, (_, i) => i + 1);
+    const iterator = engine.run(targets('tcp', ports));
+    await iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const sentWhilePaused = network.sent.length;
+    expect(sentWhilePaused).toBeLessThan(100);
+    await iterator.return(undefined);
+    engine.stop();
+    expect(network.released).toBe(true);
+  });
+
+  it('releases everything when the consumer breaks out of the loop', async () => {
+    const network = createFakeNetwork({ ports: { 22: 'open' } });
+    const engine = engineFor(createTcpProbeModule('syn'), network);
+    for await (const event of engine.run(targets('tcp', [22, 23, 24, 25]))) {
+      if (event.type === 'port') break;
+    }
+    engine.stop();
+    expect(network.released).toBe(true);
+  });
+
+  it('throws the abort reason at once for an already-aborted signal, before any probe', async () => {
+    const network = createFakeNetwork({ ports: {} });
+    const controller = new AbortController();
+    controller.abort();
+    const engine = engineFor(createTcpProbeModule('syn'), network, { signal: controller.signal });
+    await expect(collect(engine, targets('tcp', [22]))).rejects.toMatchObject({ name: 'AbortError' });
+    expect(network.sent).toHaveLength(0);
+    expect(network.released).toBe(true);
+  });
+
+  it('stops sending and rejects with the abort reason when aborted mid-scan', async () => {
+    const network = createFakeNetwork({ ports: {}, delayMs: 5 });
+    const controller = new AbortController();
+    const engine = engineFor(createTcpProbeModule('syn'), network, { signal: controller.signal });
+    const ports = Array.from({ length: 2000 }, (_, i) => i + 1);
+    const seen: ScanEvent[] = [];
+    const run = (async () => {
+      for await (const event of engine.run(targets('tcp', ports))) {
+        seen.push(event);
+        if (seen.length === 3) controller.abort();
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    engine.stop();
+    const sentAtAbort = network.sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(network.sent.length).toBe(sentAtAbort);
+    expect(network.released).toBe(true);
+  });
+});
