@@ -73,7 +73,7 @@ export function parsePortSpec(text: string, options: PortSpecOptions = {}): Port
   let protocols = defaultProtocols;
   for (let item of spec.split(',')) {
     const prefix = /^([A-Za-z]):(.*)$/.exec(item);
-    if (prefix && !/^top$/i.test(prefix[1]!)) {
+    if (prefix) {
       const letter = prefix[1]!.toUpperCase();
       if (letter !== 'T' && letter !== 'U') throw invalid(text, `protocol prefix ${letter}: is not supported, only T: (TCP) and U: (UDP)`);
       protocols = [letter === 'T' ? 'tcp' : 'udp'];
@@ -99,7 +99,7 @@ export function parsePortSpec(text: string, options: PortSpecOptions = {}): Port
         const ports = top[1] === undefined ? services.entries(protocol).map((entry) => entry.port) : services.top(Number(top[1]), protocol);
         for (const port of ports) present[protocol][port] = 1;
       }
-    } else if (/^[A-Za-z0-9][A-Za-z0-9_.+/-]*$/.test(item)) {
+    } else if (/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(item)) {
       let found = false;
       for (const protocol of protocols) {
         for (const port of services.portsNamed(item, protocol)) {

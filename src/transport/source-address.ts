@@ -5,6 +5,8 @@
  * so the scanner asks the kernel's routing table which local address it would
  * pick: a UDP socket is connected to the destination and its local address is
  * read. Connecting a UDP socket only chooses a route; no packet is sent.
+ * Broadcast destinations (the `.255` of a /24) are allowed, so they get an
+ * answer like any other address.
  *
  * @module
  */
@@ -24,8 +26,6 @@ const NO_ROUTE_CODES: ReadonlySet<string> = new Set([
   'EAFNOSUPPORT',
   'ENETDOWN',
   'EHOSTDOWN',
-  'EPERM',
-  'EACCES',
 ]);
 
 function noRoute(destination: string, family: 4 | 6, error: NodeJS.ErrnoException): PortscoutError {
@@ -86,20 +86,26 @@ export function pickSourceAddress(destination: string, family: 4 | 6): Promise<s
       return;
     }
     socket.on('error', (error) => finish(error));
-    try {
-      socket.connect(ANY_PORT, destination, (error?: Error) => {
-        if (error) {
-          finish(error);
-          return;
-        }
-        try {
-          finish(null, socket.address().address);
-        } catch (addressError) {
-          finish(addressError as Error);
-        }
-      });
-    } catch (error) {
-      finish(error as Error);
-    }
+    // Bind first so broadcast can be allowed: without SO_BROADCAST the kernel refuses to
+    // connect to a broadcast address (EACCES), e.g. the .255 of a scanned /24.
+    socket.bind(0, () => {
+      if (settled) return;
+      try {
+        if (family === 4) socket.setBroadcast(true);
+        socket.connect(ANY_PORT, destination, (error?: Error) => {
+          if (error) {
+            finish(error);
+            return;
+          }
+          try {
+            finish(null, socket.address().address);
+          } catch (addressError) {
+            finish(addressError as Error);
+          }
+        });
+      } catch (error) {
+        finish(error as Error);
+      }
+    });
   });
 }

@@ -8,36 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from './lab.js';
 import { comparePortStates, findHost, runNmap } from './nmap.js';
 import { skipLab } from './support.js';
-import { tsxArgv } from './exec.js';
+import { scanInLab, type ScannerName } from './scan-in-lab.js';
 import { declaredPorts, expectedPort, type LabScanType } from './ground-truth.js';
-import type { HostEvent, PortEvent, ScanEvent, ScanStats } from '../../src/index.js';
-
-type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
-
-interface ChildResult {
-  events: ScanEvent[];
-  ports: PortEvent[];
-  hosts: HostEvent[];
-  stats: ScanStats;
-  errors: { code?: string; message?: string }[];
-}
-
-async function scanInLab(lab: Lab, scanner: ScannerName, options: Record<string, unknown>, timeoutMs = 120_000): Promise<ChildResult> {
-  const run = await lab.spawnInScanner(tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options })]), { timeoutMs });
-  const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
-  const parsed = lines.map((line) => JSON.parse(line) as ScanEvent | { type: 'error'; code?: string; message?: string });
-  const errors = parsed.filter((e): e is { type: 'error'; code?: string; message?: string } => e.type === 'error');
-  const events = parsed.filter((e): e is ScanEvent => e.type !== 'error');
-  const done = events.find((e) => e.type === 'done');
-  if (errors.length === 0 && !done) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
-  return {
-    events,
-    ports: events.filter((e): e is PortEvent => e.type === 'port'),
-    hosts: events.filter((e): e is HostEvent => e.type === 'host'),
-    stats: done?.type === 'done' ? done.stats : ({} as ScanStats),
-    errors,
-  };
-}
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -107,7 +79,7 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
   it('udpScan of rate-limited t2: every closed port closed (ground truth; nmap -sU says open|filtered here)', async () => {
     // t2 keeps Linux's default ICMP rate limit and drops 10% each way; nmap is not a usable oracle.
     const ports = range(1000, 1011);
-    const ours = await scanInLab(lab, 'udpScan', { targets: t2v4, ports: ports.join(','), skipDiscovery: true, timing: 'T4', maxRetries: 8 }, 180_000);
+    const ours = await scanInLab(lab, 'udpScan', { targets: t2v4, ports: ports.join(','), skipDiscovery: true, timing: 'T4', maxRetries: 8 }, { timeoutMs: 180_000 });
     expect(ours.errors).toEqual([]);
     const states = Object.fromEntries(ours.ports.map((p) => [p.port, `${p.state} ${p.reason}`]));
     expect(states).toEqual(Object.fromEntries(ports.map((p) => [p, 'closed port-unreach'])));

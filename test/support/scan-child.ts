@@ -2,13 +2,16 @@
  * Runs one scanner through the public API and prints its events as JSON lines.
  * Lab tests start it inside the scanner's network namespace:
  *   ip netns exec <ns> node --import tsx test/support/scan-child.ts '<json>'
- * where json is { "scanner": "tcpSynScan" | ..., "options": { ... } }.
+ * where json is { "scanner": "tcpSynScan" | ..., "options": { ... }, "reportRss"?: true }.
+ * With quiet, port events are only counted by state (a { "type": "summary", counts } line before done).
+ * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
  */
 import * as portscout from '../../src/index.js';
 
 type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown> };
+const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown>; reportRss?: boolean; quiet?: boolean };
+const baselineRssKb = process.resourceUsage().maxRSS;
 const scanner = portscout[request.scanner] as (options: never) => AsyncIterable<portscout.ScanEvent>;
 if (typeof scanner !== 'function') {
   console.error(`unknown scanner ${request.scanner}`);
@@ -16,7 +19,13 @@ if (typeof scanner !== 'function') {
 }
 
 try {
+  const counts: Record<string, number> = {};
   for await (const event of scanner(request.options as never)) {
+    if (request.quiet && event.type === 'port') {
+      counts[event.state] = (counts[event.state] ?? 0) + 1;
+      continue;
+    }
+    if (request.quiet && event.type === 'done') process.stdout.write(`${JSON.stringify({ type: 'summary', counts })}\n`);
     const printable = event.type === 'port' && event.data ? { ...event, data: Buffer.from(event.data).toString('hex') } : event;
     process.stdout.write(`${JSON.stringify(printable)}\n`);
   }
@@ -24,4 +33,7 @@ try {
   const e = error as { code?: string; message?: string };
   process.stdout.write(`${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n`);
   process.exitCode = 1;
+}
+if (request.reportRss) {
+  process.stdout.write(`${JSON.stringify({ type: 'process', baselineRssKb, maxRssKb: process.resourceUsage().maxRSS })}\n`);
 }

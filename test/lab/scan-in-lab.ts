@@ -1,0 +1,68 @@
+/**
+ * Runs a portscout scanner inside the lab's scanner namespace (a child process
+ * through the public API, test/support/scan-child.ts) and collects its events.
+ */
+import type { Lab } from './lab.js';
+import { tsxArgv } from './exec.js';
+import type { HostEvent, PortEvent, ScanEvent, ScanStats } from '../../src/index.js';
+
+/** The scanners the child can run. */
+export type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
+
+/** What one scan in the lab produced. */
+export interface LabScanResult {
+  events: ScanEvent[];
+  ports: PortEvent[];
+  hosts: HostEvent[];
+  stats: ScanStats;
+  errors: { code?: string; message?: string }[];
+  /** Peak RSS of the child above its baseline after loading portscout, in KiB (with reportRss). */
+  rssAboveBaselineKb?: number;
+  /** Port events counted by state (with quiet: the events themselves are not printed). */
+  stateCounts?: Record<string, number>;
+  /** Wall time of the child, start-up included. */
+  wallMs: number;
+}
+
+type ChildLine =
+  | ScanEvent
+  | { type: 'error'; code?: string; message?: string }
+  | { type: 'process'; baselineRssKb: number; maxRssKb: number }
+  | { type: 'summary'; counts: Record<string, number> };
+
+export async function scanInLab(
+  lab: Lab,
+  scanner: ScannerName,
+  options: Record<string, unknown>,
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean } = {},
+): Promise<LabScanResult> {
+  const started = performance.now();
+  const run = await lab.spawnInScanner(tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet })]), {
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
+  const wallMs = performance.now() - started;
+  const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+  const parsed = lines.map((line) => JSON.parse(line) as ChildLine);
+  const errors: { code?: string; message?: string }[] = [];
+  const events: ScanEvent[] = [];
+  let rssAboveBaselineKb: number | undefined;
+  let stateCounts: Record<string, number> | undefined;
+  for (const line of parsed) {
+    if (line.type === 'error') errors.push(line);
+    else if (line.type === 'process') rssAboveBaselineKb = line.maxRssKb - line.baselineRssKb;
+    else if (line.type === 'summary') stateCounts = line.counts;
+    else events.push(line);
+  }
+  const done = events.find((e) => e.type === 'done');
+  if (errors.length === 0 && !done) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
+  return {
+    events,
+    ports: events.filter((e): e is PortEvent => e.type === 'port'),
+    hosts: events.filter((e): e is HostEvent => e.type === 'host'),
+    stats: done?.type === 'done' ? done.stats : ({} as ScanStats),
+    errors,
+    ...(rssAboveBaselineKb !== undefined ? { rssAboveBaselineKb } : {}),
+    ...(stateCounts !== undefined ? { stateCounts } : {}),
+    wallMs,
+  };
+}
