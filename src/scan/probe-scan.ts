@@ -6,7 +6,7 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
-import { planScan, type PortSet, type ScanPair, type ScanPlan, type TargetInput } from '../targets/index.js';
+import { planScan, type PortSet, type ScanPlan, type TargetInput } from '../targets/index.js';
 import { parseIpv4Address, parseIpv6Address } from '../wire/index.js';
 import { resolveTiming, type TimingValues } from '../transport/timing.js';
 import { SourceAddressCache } from '../transport/source-cache.js';
@@ -52,7 +52,7 @@ export function toProbeTarget(pair: { family: 4 | 6; address: string; hostname?:
 }
 
 function* pairTargets(plan: ScanPlan, names: ReadonlyMap<string, string>): Generator<ProbeTarget> {
-  for (const pair of plan.pairs() as Iterable<ScanPair>) {
+  for (const pair of plan.pairs()) {
     const hostname = pair.hostname ?? names.get(pair.address);
     yield toProbeTarget(hostname === undefined ? pair : { ...pair, hostname }, pair.protocol, pair.port);
   }
@@ -111,22 +111,33 @@ export function addStats(into: ScanStats, more: ScanStats): void {
   for (const key of Object.keys(into) as (keyof ScanStats)[]) into[key] += more[key];
 }
 
-/** Plans a scan and yields its warnings (unresolved names, empty after exclusions). */
-async function planWithWarnings(
+/** Plans a scan and collects its warnings (unresolved names, empty after exclusions). */
+export async function planWithWarnings(
   options: ScanOptions,
   targets: TargetInput,
-  ports: PortSet | string | undefined,
+  ports: { spec: PortSet | string; protocol: 'tcp' | 'udp' } | undefined,
   whole: boolean,
 ): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
   const plan = await planScan({
     targets,
     exclude: whole ? options.exclude : undefined,
-    ports,
+    ports: ports?.spec,
+    defaultProtocol: ports?.protocol,
     order: options.order,
     shard: options.shard,
     resume: options.resume,
     family: options.family,
   });
+  if (ports) {
+    const other = ports.protocol === 'tcp' ? plan.ports.udp : plan.ports.tcp;
+    if (other.length > 0) {
+      throw new PortscoutError(
+        'ERR_INVALID_PORTS',
+        `A ${ports.protocol.toUpperCase()} scan was given ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} ports (${other.slice(0, 5).join(',')}${other.length > 5 ? ',...' : ''}): ` +
+          `drop the ${ports.protocol === 'tcp' ? 'U:' : 'T:'} part, or run a ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} scan for them.`,
+      );
+    }
+  }
   const warnings: ScanEvent[] = [];
   for (const { name, error } of plan.unresolved) {
     warnings.push({ type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name });
@@ -204,7 +215,7 @@ export async function* runPortScan(
   let whole = true;
   if (!options.skipDiscovery && discovery) {
     // Validate the port list before any discovery packet leaves.
-    await planScan({ targets: [], ports, allowEmpty: true });
+    await planScan({ targets: [], ports, defaultProtocol: protocol, allowEmpty: true });
     const up: string[] = [];
     for await (const event of runHostScan(options, discovery)) {
       if (event.type === 'done') {
@@ -224,7 +235,7 @@ export async function* runPortScan(
     targets = up;
     whole = false;
   }
-  const { plan, warnings } = await planWithWarnings(options, targets, ports, whole);
+  const { plan, warnings } = await planWithWarnings(options, targets, { spec: ports, protocol }, whole);
   throwIfAborted(options.signal);
   yield* warnings;
   checkRawPermission(4);

@@ -11,11 +11,11 @@
  */
 import { Socket } from 'node:net';
 import pLimit from 'p-limit';
-import { planScan, type ScanPair } from '../targets/index.js';
+import type { ScanPair } from '../targets/index.js';
 import { RttEstimator } from '../transport/rtt-estimator.js';
 import { EventQueue } from './event-queue.js';
 import { emptyStats, type PortEvent, type ScanEvent } from './events.js';
-import { defaultPortsFor, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
+import { defaultPortsFor, planWithWarnings, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /** How a failed connect reads, by errno code (Linux maps ICMP errors onto these). */
@@ -69,20 +69,9 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   throwIfAborted(options.signal);
   validateScanOptions(options);
   const timing = timingOf(options);
-  const plan = await planScan({
-    targets: options.targets,
-    exclude: options.exclude,
-    ports: options.ports ?? defaultPortsFor('tcp'),
-    order: options.order,
-    shard: options.shard,
-    resume: options.resume,
-    family: options.family,
-  });
+  const { plan, warnings } = await planWithWarnings(options, options.targets, { spec: options.ports ?? defaultPortsFor('tcp'), protocol: 'tcp' }, true);
   throwIfAborted(options.signal);
-  for (const { name, error } of plan.unresolved) {
-    yield { type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name };
-  }
-  for (const message of plan.warnings) yield { type: 'warning', code: 'TARGETS', message };
+  yield* warnings;
 
   const stats = emptyStats();
   const started = performance.now();
@@ -138,7 +127,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
 
   const feed = async (): Promise<void> => {
     const inFlight = new Set<Promise<void>>();
-    for (const pair of plan.pairs() as Iterable<ScanPair>) {
+    for (const pair of plan.pairs()) {
       // Keep at most `concurrency` tasks waiting in p-limit beyond the running ones.
       while (limit.pendingCount >= concurrency && !stop.signal.aborted) await Promise.race(inFlight);
       if (!queue.hasRoom()) await queue.waitForRoom();

@@ -11,16 +11,41 @@ import { Address6 } from 'ip-address';
 import { formatIpv4 } from './ipv4-text.js';
 
 let hexTable: string[] | undefined;
+let hexColonTable: string[] | undefined;
 
-function hexGroups(): string[] {
-  if (!hexTable) {
-    hexTable = new Array<string>(65536);
-    for (let i = 0; i < 65536; i++) hexTable[i] = i.toString(16);
+function buildHexTables(): void {
+  hexTable = new Array<string>(65536);
+  hexColonTable = new Array<string>(65536);
+  for (let i = 0; i < 65536; i++) {
+    hexTable[i] = i.toString(16);
+    hexColonTable[i] = `${i.toString(16)}:`;
   }
-  return hexTable;
 }
 
-const groups = new Uint16Array(8);
+/** For each bit mask of zero groups (bit 7 = group 0), the longest run of two or more (leftmost on a tie) as `base * 16 + length`, or 0. */
+const ZERO_RUNS: Uint8Array = (() => {
+  const table = new Uint8Array(256);
+  for (let mask = 0; mask < 256; mask++) {
+    let bestBase = -1;
+    let bestLen = 0;
+    let curBase = -1;
+    for (let i = 0; i < 8; i++) {
+      if (mask & (128 >> i)) {
+        if (curBase < 0) curBase = i;
+        if (i - curBase + 1 > bestLen) {
+          bestLen = i - curBase + 1;
+          bestBase = curBase;
+        }
+      } else {
+        curBase = -1;
+      }
+    }
+    table[mask] = bestLen >= 2 ? bestBase * 16 + bestLen : 0;
+  }
+  return table;
+})();
+
+const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
 /**
  * Formats an IPv6 address given as four unsigned 32-bit words, most
@@ -33,46 +58,41 @@ const groups = new Uint16Array(8);
  * ```
  */
 export function formatIpv6Words(w0: number, w1: number, w2: number, w3: number): string {
-  const hex = hexGroups();
+  if (hexTable === undefined) buildHexTables();
+  const hex = hexTable!;
+  const hexColon = hexColonTable!;
   const g = groups;
   g[0] = w0 >>> 16;
-  g[1] = w0;
+  g[1] = w0 & 0xffff;
   g[2] = w1 >>> 16;
-  g[3] = w1;
+  g[3] = w1 & 0xffff;
   g[4] = w2 >>> 16;
-  g[5] = w2;
+  g[5] = w2 & 0xffff;
   g[6] = w3 >>> 16;
-  g[7] = w3;
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  for (let i = 0; i < 8; i++) {
-    if (g[i] === 0) {
-      if (curBase < 0) curBase = i;
-      const len = i - curBase + 1;
-      if (len > bestLen) {
-        bestLen = len;
-        bestBase = curBase;
-      }
-    } else {
-      curBase = -1;
-    }
+  g[7] = w3 & 0xffff;
+  const mask =
+    (g[0] === 0 ? 128 : 0) |
+    (g[1] === 0 ? 64 : 0) |
+    (g[2] === 0 ? 32 : 0) |
+    (g[3] === 0 ? 16 : 0) |
+    (g[4] === 0 ? 8 : 0) |
+    (g[5] === 0 ? 4 : 0) |
+    (g[6] === 0 ? 2 : 0) |
+    (g[7] === 0 ? 1 : 0);
+  const run = ZERO_RUNS[mask]!;
+  if (run === 0) {
+    return hexColon[g[0]!]! + hexColon[g[1]!]! + hexColon[g[2]!]! + hexColon[g[3]!]! + hexColon[g[4]!]! + hexColon[g[5]!]! + hexColon[g[6]!]! + hex[g[7]!]!;
   }
-  if (bestLen < 2) bestBase = -1;
-  if (bestBase === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-    return (bestLen === 6 ? '::' : '::ffff:') + formatIpv4(w3 >>> 0);
+  const base = run >>> 4;
+  const end = base + (run & 15);
+  if (base === 0 && (end === 6 || (end === 5 && g[5] === 0xffff))) {
+    return (end === 6 ? '::' : '::ffff:') + formatIpv4(w3 >>> 0);
   }
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestBase) {
-      text += i === 0 ? '::' : ':';
-      i += bestLen - 1;
-      continue;
-    }
-    text += hex[g[i]!]!;
-    if (i < 7) text += ':';
-  }
-  return text;
+  let text = base === 0 ? ':' : '';
+  for (let i = 0; i < base; i++) text += hexColon[g[i]!]!;
+  if (end === 8) return text + ':';
+  for (let i = end; i < 7; i++) text += ':' + hex[g[i]!]!;
+  return text + ':' + hex[g[7]!]!;
 }
 
 const MASK32 = 0xffffffffn;

@@ -83,7 +83,8 @@ describe('probe engine with a fake network', () => {
   it('counts duplicates and forged replies without reporting them', async () => {
     const network = createFakeNetwork({ ports: LAB, copies: 3 });
     const engine = engineFor(createTcpProbeModule('syn'), network);
-    const work = targets('tcp', [22]);
+    // Port 81 stays unanswered, so the scan is still running when the copies of 22's answer arrive.
+    const work = targets('tcp', [22, 81]);
     const events: ScanEvent[] = [];
     const run = (async () => {
       for await (const e of engine.run(work)) events.push(e);
@@ -99,11 +100,11 @@ describe('probe engine with a fake network', () => {
     });
     await run;
     engine.stop();
-    expect(states(events)).toEqual({ 22: 'open/syn-ack' });
+    expect(states(events)).toEqual({ 22: 'open/syn-ack', 81: 'filtered/no-response' });
     const stats = done(events);
     expect(stats.duplicates).toBe(2);
     expect(stats.invalid).toBe(1);
-    expect(events.filter((e) => e.type === 'port')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'port')).toHaveLength(2);
   });
 
   it('agrees with the lossless result when the first two answers are lost (retransmission)', async () => {
