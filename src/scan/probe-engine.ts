@@ -108,7 +108,8 @@ interface InFlight {
 interface HostPace {
   delayMs: number;
   nextSendAt: number;
-  maxAnsweredAttempt: number;
+  /** When the host last answered a retransmitted probe. */
+  lastLateAnswerAt: number | undefined;
 }
 
 const MAX_PENDING_SENDS = 1000;
@@ -150,6 +151,7 @@ export class ProbeEngine {
   private sourceDone = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
   private wakeSender: (() => void) | undefined;
   private readonly startedAt = performance.now();
   private readonly malformedAtStart: number;
@@ -211,7 +213,7 @@ export class ProbeEngine {
     this.inFlight.delete(verdict.key);
     const rttMs = reply.receivedAt - entry.sentAt;
     if (entry.attempts === 1 && rttMs >= 0) this.rtt.addSample(rttMs);
-    if (this.module.adaptToRateLimit) this.noteAnsweredAttempt(entry);
+    if (this.module.adaptToRateLimit) this.noteAnsweredAttempt(entry, reply.receivedAt);
     this.finish(entry.target, verdict.outcome, rttMs >= 0 ? rttMs : undefined);
   }
 
@@ -290,27 +292,34 @@ export class ProbeEngine {
     if (!this.module.adaptToRateLimit && scanDelay <= 0) return undefined;
     let pace = this.hosts.get(target.address);
     if (!pace) {
-      pace = { delayMs: scanDelay, nextSendAt: 0, maxAnsweredAttempt: 1 };
+      pace = { delayMs: scanDelay, nextSendAt: 0, lastLateAnswerAt: undefined };
       this.hosts.set(target.address, pace);
     }
     return pace;
   }
 
-  private noteAnsweredAttempt(entry: InFlight): void {
+  /**
+   * An answer that needed a retransmission means the host drops answers (an
+   * ICMP rate limit, as Linux has). Slow down sends to it: at least double the
+   * delay, and at least the interval seen between such late answers, which is
+   * the pace the host's limit allows (capped by maxScanDelayMs).
+   */
+  private noteAnsweredAttempt(entry: InFlight, now: number): void {
+    if (entry.attempts <= 1) return;
     const pace = this.pace(entry.target);
-    if (!pace || entry.attempts <= pace.maxAnsweredAttempt) return;
-    pace.maxAnsweredAttempt = entry.attempts;
+    if (!pace) return;
+    const interval = pace.lastLateAnswerAt === undefined ? 0 : now - pace.lastLateAnswerAt;
+    pace.lastLateAnswerAt = now;
     const max = this.options.timing.maxScanDelayMs;
-    const next = Math.min(max, Math.max(RATE_LIMIT_FIRST_DELAY_MS, pace.delayMs * 2));
-    if (next > pace.delayMs) {
-      pace.delayMs = next;
-      this.queue.push({
-        type: 'warning',
-        code: 'RATE_LIMITED',
-        message: `Increasing send delay for ${entry.target.address} to ${next} ms: answers came only after retransmission (ICMP rate limiting).`,
-        target: entry.target.address,
-      });
-    }
+    const next = Math.round(Math.min(max, Math.max(RATE_LIMIT_FIRST_DELAY_MS, pace.delayMs * 2, interval)));
+    if (next <= pace.delayMs) return;
+    pace.delayMs = next;
+    this.queue.push({
+      type: 'warning',
+      code: 'RATE_LIMITED',
+      message: `Increasing send delay for ${entry.target.address} to ${next} ms: answers came only after retransmission (ICMP rate limiting).`,
+      target: entry.target.address,
+    });
   }
 
   /** Whether the host's time (hostTimeoutMs) is up; warns once when it runs out. */
@@ -397,7 +406,7 @@ export class ProbeEngine {
     const pace = this.pace(target);
     if (pace) pace.nextSendAt = now + pace.delayMs;
     if (this.options.timing.hostTimeoutMs && !this.hostStarted.has(target.address)) this.hostStarted.set(target.address, now);
-    const timeout = this.rtt.timeoutMs;
+    const timeout = this.retransmitTimeout(attempt);
     const entry: InFlight = { target, attempts: attempt, sentAt: now, deadline: now + timeout };
     this.inFlight.delete(key);
     this.inFlight.set(key, entry);
@@ -408,27 +417,58 @@ export class ProbeEngine {
       this.inFlight.delete(key);
       throw error;
     }
-    this.armTimer();
+    this.armTimer(entry.deadline);
   }
 
-  private armTimer(): void {
-    if (this.timer || this.stopped) return;
-    const first = this.inFlight.values().next();
-    if (first.done) return;
-    const delay = Math.max(1, first.value.deadline - performance.now());
+  /**
+   * How long to wait for an answer to this attempt. Modules that adapt to rate
+   * limits back off exponentially (capped by maxRttTimeoutMs), so the retries
+   * of a probe span the second or so a rate-limited host needs to answer again;
+   * the others wait the adaptive timeout each time, as nmap does.
+   */
+  private retransmitTimeout(attempt: number): number {
+    const timeout = this.rtt.timeoutMs;
+    if (!this.module.adaptToRateLimit || attempt <= 1) return timeout;
+    return Math.max(timeout, Math.min(timeout * 2 ** (attempt - 1), this.options.timing.maxRttTimeoutMs));
+  }
+
+  private armTimer(at?: number): void {
+    if (this.stopped) return;
+    let deadline = at;
+    if (deadline === undefined) {
+      const first = this.inFlight.values().next();
+      if (first.done) return;
+      deadline = first.value.deadline;
+    }
+    if (this.timer) {
+      // An earlier deadline than the armed one (backoff tables are not in deadline order) re-arms.
+      if (this.timerAt <= deadline) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = deadline;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.expire();
-    }, delay);
+    }, Math.max(1, deadline - performance.now()));
   }
 
-  /** Handles probes whose time is up: retransmit, or conclude from silence. */
+  /**
+   * Handles probes whose time is up: retransmit, or conclude from silence.
+   * Entries are in send order; with one timeout for all, the first unexpired
+   * entry ends the walk. With per-attempt backoff the whole table is walked.
+   */
   private expire(): void {
     if (this.stopped) return;
     const now = performance.now();
     const maxRetries = this.options.timing.maxRetries;
+    const ordered = !this.module.adaptToRateLimit;
+    let next: number | undefined;
     for (const [key, entry] of this.inFlight) {
-      if (entry.deadline > now) break;
+      if (entry.deadline > now) {
+        if (ordered) break;
+        next = next === undefined ? entry.deadline : Math.min(next, entry.deadline);
+        continue;
+      }
       this.inFlight.delete(key);
       if (this.hostTimedOut(entry.target, now)) continue;
       if (entry.attempts <= maxRetries) {
@@ -438,7 +478,7 @@ export class ProbeEngine {
       }
     }
     this.wake();
-    this.armTimer();
+    this.armTimer(next);
     this.maybeDone();
   }
 }

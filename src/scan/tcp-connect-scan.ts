@@ -29,6 +29,15 @@ const CONNECT_ERRORS: Readonly<Record<string, { state: PortEvent['state']; reaso
   ENOPROTOOPT: { state: 'filtered', reason: 'proto-unreach' },
 };
 
+/**
+ * Shortest wait for one connect attempt. Linux keeps an ICMP error that
+ * arrives while connect() still holds the socket as a soft error (seen for
+ * ICMPv6 admin-prohibited and address-unreachable in the lab) and reports it
+ * only after the first SYN retransmission, one second later; waiting a little
+ * longer than that gives the error's reason instead of no-response.
+ */
+const MIN_CONNECT_WAIT_MS = 1100;
+
 type Attempt = { kind: 'open'; rttMs: number } | { kind: 'error'; code: string; rttMs: number } | { kind: 'timeout' };
 
 function connectOnce(pair: ScanPair, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
@@ -91,7 +100,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
       if (stop.signal.aborted) return;
       stats.sent++;
       if (attempt > 1) stats.retransmitted++;
-      const result = await connectOnce(pair, rtt.timeoutMs, stop.signal);
+      const result = await connectOnce(pair, Math.min(timing.maxRttTimeoutMs, Math.max(rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), stop.signal);
       if (stop.signal.aborted) return;
       if (result.kind === 'timeout') continue;
       if (attempt === 1) rtt.addSample(result.rttMs);

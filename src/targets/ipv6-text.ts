@@ -47,6 +47,16 @@ const ZERO_RUNS: Uint8Array = (() => {
 
 const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
+// The text before the last two groups for the last high 96 bits seen, when
+// both of those groups are non-zero (then the zero run and the embedded-IPv4
+// choice depend on the high 96 bits only). Scans walk one prefix for long
+// stretches, so most addresses format as prefix + two groups.
+let cachedW0 = -1;
+let cachedW1 = -1;
+let cachedW2 = -1;
+let cachedPrefix = '';
+let cachedDotted = false;
+
 /**
  * Formats an IPv6 address given as four unsigned 32-bit words, most
  * significant first, in Node's canonical form.
@@ -58,6 +68,22 @@ const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
  * ```
  */
 export function formatIpv6Words(w0: number, w1: number, w2: number, w3: number): string {
+  const g6 = w3 >>> 16;
+  const g7 = w3 & 0xffff;
+  if (g6 === 0 || g7 === 0) return formatGroups(w0, w1, w2, w3);
+  if (w0 !== cachedW0 || w1 !== cachedW1 || w2 !== cachedW2) {
+    const sample = formatGroups(w0, w1, w2, 0x01010101);
+    cachedDotted = sample.endsWith('1.1.1.1');
+    // Both tails, '101:101' and '1.1.1.1', are seven characters.
+    cachedPrefix = sample.slice(0, sample.length - 7);
+    cachedW0 = w0;
+    cachedW1 = w1;
+    cachedW2 = w2;
+  }
+  return cachedDotted ? cachedPrefix + formatIpv4(w3 >>> 0) : cachedPrefix + hexTable![g6]! + ':' + hexTable![g7]!;
+}
+
+function formatGroups(w0: number, w1: number, w2: number, w3: number): string {
   if (hexTable === undefined) buildHexTables();
   const hex = hexTable!;
   const hexColon = hexColonTable!;

@@ -84,7 +84,7 @@ const HOSTNAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
 const IPV4_CHARS = /^[0-9.,*-]+$/;
 
 /**
- * Whether `name` is a syntactically valid host name (RFC 1123 labels, underscores tolerated, not all digits).
+ * Whether `name` is a syntactically valid host name (RFC 1123 labels, underscores tolerated, at least one letter).
  *
  * @example
  * ```ts
@@ -93,7 +93,7 @@ const IPV4_CHARS = /^[0-9.,*-]+$/;
  * ```
  */
 export function isHostname(name: string): boolean {
-  return name.length <= 254 && HOSTNAME.test(name) && !/^[0-9.]+$/.test(name);
+  return name.length <= 254 && HOSTNAME.test(name) && /[A-Za-z]/.test(name);
 }
 
 function parseOctet(text: string, part: string, position: number): number[] {

@@ -51,7 +51,12 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
         const host = findHost(nmap, address);
         expect(host, 'nmap reports the host').toBeDefined();
         expect(ours.ports).toHaveLength(ports.length);
-        expect(comparePortStates(host!, ours.ports, { tcp: ports })).toEqual([]);
+        // nmap -sT over IPv6 gives admin-prohibited / host-unreach for REJECTed ports only when its wait
+        // outlasts the kernel's first SYN retransmission (Linux holds the early ICMPv6 error as a soft
+        // error), so its reason flips between runs: there the states are compared with nmap and the
+        // reasons with the lab's ground truth below.
+        const reasons = !(scan === 'connect' && family === 'ipv6');
+        expect(comparePortStates(host!, ours.ports, { tcp: ports }, { reasons })).toEqual([]);
         // The ground truth agrees too, and every method is the one asked for.
         for (const p of ours.ports) {
           const truth = expectedPort(lab.groundTruth, address, 'tcp', p.port, scan);
