@@ -8,7 +8,7 @@ import type { TimingTemplateName, TimingValues } from '../transport/timing.js';
 
 /** Options of every scanner. */
 export interface ScanOptions {
-  /** What to scan: addresses, CIDR blocks, nmap octet ranges, dash ranges, host names; a string is split on whitespace and commas between specs. */
+  /** What to scan: addresses, CIDR blocks, nmap octet ranges, dash ranges, host names; a string is split on whitespace between specs. */
   readonly targets: TargetInput;
   /** Targets never to probe, in the same syntaxes. */
   readonly exclude?: TargetInput;

@@ -4,7 +4,7 @@
  * The lists are ranked by hand, most commonly open first; the frequency of an
  * entry is only its rank mapped to (0, 1], not a measurement. For measured
  * frequencies pass the user's own nmap `nmap-services` file to
- * {@link loadNmapServices}.
+ * `loadNmapServices()`.
  *
  * @module
  */
@@ -92,7 +92,7 @@ export function serviceName(port: number, protocol: PortProtocol, services: Serv
 /**
  * The `n` most common ports of a protocol, most common first: from the
  * built-in table, or from an nmap `nmap-services` table when given (see
- * {@link loadNmapServices}). Fewer than `n` when the table has fewer.
+ * `loadNmapServices()`). Fewer than `n` when the table has fewer.
  *
  * @example
  * ```ts

@@ -7,7 +7,14 @@
  */
 import { lookup } from 'node:dns/promises';
 
-/** Which address family a host name is resolved to. */
+/**
+ * Which address family a host name is resolved to: A records (4), AAAA (6), or both.
+ *
+ * @example
+ * ```ts
+ * const family: ResolveFamily = 'any';
+ * ```
+ */
 export type ResolveFamily = 4 | 6 | 'any';
 
 /**

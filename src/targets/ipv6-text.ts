@@ -10,16 +10,13 @@
 import { Address6 } from 'ip-address';
 import { formatIpv4 } from './ipv4-text.js';
 
-let hexTable: string[] | undefined;
-let hexColonTable: string[] | undefined;
+// Hex text of a 16-bit group from two 256-entry tables (they stay in the CPU
+// cache; a 65536-entry table does not, and random scan orders miss it).
+const HEX_SHORT: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX_PAIR: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-function buildHexTables(): void {
-  hexTable = new Array<string>(65536);
-  hexColonTable = new Array<string>(65536);
-  for (let i = 0; i < 65536; i++) {
-    hexTable[i] = i.toString(16);
-    hexColonTable[i] = `${i.toString(16)}:`;
-  }
+function hexGroup(group: number): string {
+  return group < 256 ? HEX_SHORT[group]! : HEX_SHORT[group >>> 8]! + HEX_PAIR[group & 255]!;
 }
 
 /** For each bit mask of zero groups (bit 7 = group 0), the longest run of two or more (leftmost on a tie) as `base * 16 + length`, or 0. */
@@ -80,13 +77,10 @@ export function formatIpv6Words(w0: number, w1: number, w2: number, w3: number):
     cachedW1 = w1;
     cachedW2 = w2;
   }
-  return cachedDotted ? cachedPrefix + formatIpv4(w3 >>> 0) : cachedPrefix + hexTable![g6]! + ':' + hexTable![g7]!;
+  return cachedDotted ? cachedPrefix + formatIpv4(w3 >>> 0) : cachedPrefix + hexGroup(g6) + ':' + hexGroup(g7);
 }
 
 function formatGroups(w0: number, w1: number, w2: number, w3: number): string {
-  if (hexTable === undefined) buildHexTables();
-  const hex = hexTable!;
-  const hexColon = hexColonTable!;
   const g = groups;
   g[0] = w0 >>> 16;
   g[1] = w0 & 0xffff;
@@ -107,7 +101,9 @@ function formatGroups(w0: number, w1: number, w2: number, w3: number): string {
     (g[7] === 0 ? 1 : 0);
   const run = ZERO_RUNS[mask]!;
   if (run === 0) {
-    return hexColon[g[0]!]! + hexColon[g[1]!]! + hexColon[g[2]!]! + hexColon[g[3]!]! + hexColon[g[4]!]! + hexColon[g[5]!]! + hexColon[g[6]!]! + hex[g[7]!]!;
+    let text = '';
+    for (let i = 0; i < 7; i++) text += hexGroup(g[i]!) + ':';
+    return text + hexGroup(g[7]!);
   }
   const base = run >>> 4;
   const end = base + (run & 15);
@@ -115,10 +111,10 @@ function formatGroups(w0: number, w1: number, w2: number, w3: number): string {
     return (end === 6 ? '::' : '::ffff:') + formatIpv4(w3 >>> 0);
   }
   let text = base === 0 ? ':' : '';
-  for (let i = 0; i < base; i++) text += hexColon[g[i]!]!;
+  for (let i = 0; i < base; i++) text += hexGroup(g[i]!) + ':';
   if (end === 8) return text + ':';
-  for (let i = end; i < 7; i++) text += ':' + hex[g[i]!]!;
-  return text + ':' + hex[g[7]!]!;
+  for (let i = end; i < 7; i++) text += ':' + hexGroup(g[i]!);
+  return text + ':' + hexGroup(g[7]!);
 }
 
 const MASK32 = 0xffffffffn;

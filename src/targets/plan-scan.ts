@@ -22,7 +22,7 @@ import { blockOf, formatAddress, type HostnameTargetSpec } from './target-spec.j
 
 /**
  * Targets as one string (specs separated by whitespace), or any iterable or
- * async iterable of lines (for example {@link readTargetFile}); `#` comments
+ * async iterable of lines (for example `readTargetFile()`); `#` comments
  * and blank lines are ignored.
  *
  * @example
@@ -32,7 +32,14 @@ import { blockOf, formatAddress, type HostnameTargetSpec } from './target-spec.j
  */
 export type TargetInput = string | Iterable<string> | AsyncIterable<string>;
 
-/** Options of {@link planScan}. */
+/**
+ * Options of {@link planScan}.
+ *
+ * @example
+ * ```ts
+ * const options: PlanScanOptions = { targets: ['198.18.0.0/24'], exclude: ['198.18.0.1'], ports: 'T:22,80,U:53', order: 'random' };
+ * ```
+ */
 export interface PlanScanOptions {
   /** What to scan. */
   readonly targets: TargetInput;

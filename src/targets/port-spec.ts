@@ -21,18 +21,39 @@ export interface PortSet {
   readonly udp: readonly number[];
 }
 
-/** Which protocol ports without a `T:`/`U:` prefix belong to. */
+/**
+ * Which protocol ports without a `T:`/`U:` prefix belong to (`'both'`: each, as nmap does when scanning TCP and UDP).
+ *
+ * @example
+ * ```ts
+ * parsePortSpec('53', { defaultProtocol: 'both' }); // { tcp: [53], udp: [53] }
+ * ```
+ */
 export type DefaultPortProtocol = PortProtocol | 'both';
 
-/** Options of {@link parsePortSpec}. */
+/**
+ * Options of {@link parsePortSpec}.
+ *
+ * @example
+ * ```ts
+ * const options: PortSpecOptions = { defaultProtocol: 'udp', services: await loadNmapServices('/usr/share/nmap/nmap-services') };
+ * ```
+ */
 export interface PortSpecOptions {
   /** Protocol of ports before any `T:`/`U:` prefix. Default `'tcp'`. */
   readonly defaultProtocol?: DefaultPortProtocol;
-  /** Table for service names and `top`. Default: {@link builtinServices}. */
+  /** Table for service names and `top`. Default: `builtinServices`, the hand-written table. */
   readonly services?: ServiceTable;
 }
 
-/** What every port syntax looks like, quoted in error messages. */
+/**
+ * What every port syntax looks like, quoted in error messages.
+ *
+ * @example
+ * ```ts
+ * console.log(PORT_SYNTAX_HELP);
+ * ```
+ */
 export const PORT_SYNTAX_HELP =
   'Allowed: comma-separated ports 0-65535 and ranges (22, 1-1024, -100 for 1-100, 60000- for 60000-65535, - for 1-65535), ' +
   'T: and U: prefixes for TCP and UDP that apply to the items after them (T:22,80,U:53), service names (http, ssh), ' +

@@ -102,7 +102,15 @@ export class ScanPair {
   }
 }
 
-/** What {@link ScanPlan} is built from; {@link planScan} fills it. */
+/**
+ * What a {@link ScanPlan} is built from; `planScan()` fills it from user input.
+ *
+ * @example
+ * ```ts
+ * const plan = new ScanPlan({ targets: TargetSet.fromSpecs(['198.18.0.0/30']), ports: { tcp: [22], udp: [] }, names: new Map(),
+ *   seed: undefined, shard: { index: 0, count: 1 }, unresolved: [], warnings: [] });
+ * ```
+ */
 export interface ScanPlanInit {
   readonly targets: TargetSet;
   readonly ports: PortSet;
@@ -204,11 +212,16 @@ export class ScanPlan {
     return new PairIterator(this, this.startPosition, this.shardPairs);
   }
 
-  /**
-   * The pair at a position of the shard's order (`0 <= position < shardPairs`).
-   * Pure computation; used by the iterator.
-   */
+  /** The pair at a position of the shard's order (`0 <= position < shardPairs`), done or not. */
   pairAt(position: number): ScanPair {
+    if (!Number.isSafeInteger(position) || position < 0 || position >= this.shardPairs) {
+      throw new RangeError(`Position ${String(position)} is outside the shard's ${this.shardPairs} pairs.`);
+    }
+    return this.computePair(position);
+  }
+
+  /** @internal The pair at a valid position (the iterator's hot path). */
+  computePair(position: number): ScanPair {
     const slot = this.shard.index + position * this.shard.count;
     const index = this.permutation === undefined ? slot : this.permutation.at(slot);
     const portCount = this.portCount;
@@ -294,7 +307,7 @@ class PairIterator implements IterableIterator<ScanPair> {
 
   next(): IteratorResult<ScanPair, undefined> {
     if (this.position >= this.end) return { done: true, value: undefined };
-    return { done: false, value: this.plan.pairAt(this.position++) };
+    return { done: false, value: this.plan.computePair(this.position++) };
   }
 
   [Symbol.iterator](): this {

@@ -1,7 +1,7 @@
 /**
  * A table of services: port and protocol to a service name, with a
  * frequency that ranks ports for "top N" selection. portscout ships a small
- * hand-written table ({@link builtinServices}); {@link loadNmapServices} reads
+ * hand-written table (`builtinServices`); {@link loadNmapServices} reads
  * the `nmap-services` file of the user's own nmap install instead.
  *
  * @module
@@ -9,7 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { PortscoutError } from '../errors.js';
 
-/** The transport protocol of a port. */
+/**
+ * The transport protocol of a port.
+ *
+ * @example
+ * ```ts
+ * const protocol: PortProtocol = 'udp';
+ * ```
+ */
 export type PortProtocol = 'tcp' | 'udp';
 
 /**

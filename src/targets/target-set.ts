@@ -12,7 +12,15 @@ import { countIpv6Ranges, normalizeIpv6Ranges, subtractIpv6Ranges, type Ipv6Rang
 import { parseIpv6 } from './ipv6-text.js';
 import { parseTargetSpec, type OctetRangeTargetSpec, type TargetSpec } from './target-spec.js';
 
-/** At most this many disjoint ranges per family (8 MB of endpoints for IPv4). */
+/**
+ * At most this many disjoint ranges per family (8 MB of endpoints for IPv4);
+ * sparser octet ranges (`*.*.*.1`) are rejected.
+ *
+ * @example
+ * ```ts
+ * MAX_TARGET_RANGES; // 1048576
+ * ```
+ */
 export const MAX_TARGET_RANGES = 1 << 20;
 
 function octetRangeRanges(spec: OctetRangeTargetSpec): Ipv4Ranges {
@@ -235,7 +243,7 @@ export function parseTargetList(line: string): TargetSpec[] {
  * The exact number of addresses that literal target specifications name,
  * minus exclusions, computed from ranges without iterating (a /8 answers at
  * once). Host names need resolution: they throw `ERR_INVALID_TARGET`; use
- * {@link planScan} and its plan's `hostCount` for those.
+ * `planScan()` and its plan's `hostCount` for those.
  *
  * @example
  * ```ts

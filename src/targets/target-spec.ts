@@ -9,25 +9,49 @@ import { PortscoutError } from '../errors.js';
 import { formatIpv4, parseIpv4 } from './ipv4-text.js';
 import { formatIpv6, parseIpv6 } from './ipv6-text.js';
 
-/** What every target syntax looks like, quoted in error messages. */
+/**
+ * What every target syntax looks like, quoted in error messages.
+ *
+ * @example
+ * ```ts
+ * console.log(TARGET_SYNTAX_HELP);
+ * ```
+ */
 export const TARGET_SYNTAX_HELP =
   'Allowed: an IPv4 or IPv6 address (198.18.0.1, fd00::1), a CIDR block (198.18.0.0/24, fd00::/120), ' +
   'an nmap octet range (198.18.0-3.1-254, 198.18.*.1, 198.18.0.1,3,5), a dash range between two addresses ' +
   '(198.18.0.250-198.18.1.5, fd00::1-fd00::ff) or a host name (example.com, example.com/28).';
 
-/** A single address (`198.18.0.1`, `fd00::1`). */
+/**
+ * A single address (`198.18.0.1`, `fd00::1`).
+ *
+ * @example
+ * ```ts
+ * parseTargetSpec('fd00::1'); // { kind: 'address', family: 6, address: 'fd00::1', value: 0xfd00...1n }
+ * ```
+ */
 export interface AddressTargetSpec {
   readonly kind: 'address';
   readonly family: 4 | 6;
-  /** The text as given. */
+  /**
+ * The text as given. */
   readonly text: string;
-  /** Canonical text of the address. */
+  /**
+ * Canonical text of the address. */
   readonly address: string;
-  /** The address as a number (32 or 128 bits). */
+  /**
+ * The address as a number (32 or 128 bits). */
   readonly value: bigint;
 }
 
-/** A CIDR block; host bits in the given address are ignored (`198.18.0.77/24` is the whole /24, as in nmap). */
+/**
+ * A CIDR block; host bits in the given address are ignored (`198.18.0.77/24` is the whole /24, as in nmap).
+ *
+ * @example
+ * ```ts
+ * parseTargetSpec('198.18.0.77/24'); // { kind: 'cidr', prefix: 24, first: 198.18.0.0, last: 198.18.0.255 (as bigint) }
+ * ```
+ */
 export interface CidrTargetSpec {
   readonly kind: 'cidr';
   readonly family: 4 | 6;
@@ -38,7 +62,13 @@ export interface CidrTargetSpec {
   readonly last: bigint;
 }
 
-/** An nmap octet range (`198.18.0-3.1-254`, `198.18.*.1`, `198.18.0.1,3,5`): the product of four octet sets. */
+/** An nmap octet range (`198.18.0-3.1-254`, `198.18.*.1`, `198.18.0.1,3,5`): the product of four octet sets.
+ *
+ * @example
+ * ```ts
+ * parseTargetSpec('198.18.0.1,3,5'); // { kind: 'octet-range', octets: [[198], [18], [0], [1, 3, 5]] }
+ * ```
+ */
 export interface OctetRangeTargetSpec {
   readonly kind: 'octet-range';
   readonly family: 4;
@@ -47,7 +77,13 @@ export interface OctetRangeTargetSpec {
   readonly octets: readonly [readonly number[], readonly number[], readonly number[], readonly number[]];
 }
 
-/** Every address from `first` to `last` inclusive (`198.18.0.250-198.18.1.5`, `fd00::1-fd00::ff`). */
+/** Every address from `first` to `last` inclusive (`198.18.0.250-198.18.1.5`, `fd00::1-fd00::ff`).
+ *
+ * @example
+ * ```ts
+ * parseTargetSpec('198.18.0.250-198.18.1.5'); // { kind: 'dash-range', family: 4, ... }
+ * ```
+ */
 export interface DashRangeTargetSpec {
   readonly kind: 'dash-range';
   readonly family: 4 | 6;
@@ -56,7 +92,13 @@ export interface DashRangeTargetSpec {
   readonly last: bigint;
 }
 
-/** A host name, resolved when the scan is planned; an optional prefix widens each address to its block (`example.com/28`). */
+/** A host name, resolved when the scan is planned; an optional prefix widens each address to its block (`example.com/28`).
+ *
+ * @example
+ * ```ts
+ * parseTargetSpec('example.com/28'); // { kind: 'hostname', name: 'example.com', prefix: 28 }
+ * ```
+ */
 export interface HostnameTargetSpec {
   readonly kind: 'hostname';
   readonly text: string;

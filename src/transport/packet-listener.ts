@@ -177,8 +177,8 @@ function ownerOfId(id: number | undefined): Registration | undefined {
   return byIdBlock[Math.floor(id / ID_BLOCK) - 1];
 }
 
-function deliver(owner: Registration | undefined, family: 4 | 6, reply: RawReply): void {
-  if (owner && owner.families.has(family)) owner.sink.onReply(reply);
+function deliver(owner: Registration | undefined, reply: RawReply): void {
+  owner?.sink.onReply(reply);
 }
 
 /** Routes one received datagram. Exported for tests of the demultiplexer. @internal */
@@ -206,7 +206,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
     const destinationPort = ((payload[2] as number) << 8) | (payload[3] as number);
     const owner = ownerOfPort(destinationPort);
     if (!owner || !owner.protocols.has(protocol)) return;
-    deliver(owner, family, {
+    deliver(owner, {
       family,
       protocol: protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP,
       source,
@@ -225,7 +225,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
   if (icmp.kind === 'echo-reply') {
     const owner = ownerOfId(icmp.identifier);
     if (!owner || !owner.protocols.has('icmp')) return;
-    deliver(owner, family, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload: payload.slice(), icmp, receivedAt });
+    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload: payload.slice(), icmp, receivedAt });
     return;
   }
   if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
@@ -238,7 +238,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
   const isEcho = quoted.protocol === IpProtocol.ICMP || quoted.protocol === IpProtocol.ICMPV6;
   const owner = isEcho ? ownerOfId(quoted.icmpIdentifier) : ownerOfPort(quoted.sourcePort);
   if (!owner) return;
-  deliver(owner, family, {
+  deliver(owner, {
     family,
     protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6,
     source,

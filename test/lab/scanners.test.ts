@@ -136,4 +136,16 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(ours.events.some((e) => e.type === 'warning' && e.code === 'NO_ROUTE')).toBe(true);
     expect(ours.stats.sent).toBe(0);
   });
+
+  it('without CAP_NET_RAW a SYN scan says so before any packet, and falls back to a connect scan when asked', async () => {
+    const unprivileged = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-net_raw'];
+    const refused = await scanInLab(lab, 'tcpSynScan', { targets: t1v4, ports: '22,23', skipDiscovery: true }, { wrapper: unprivileged });
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]?.code).toBe('ERR_RAW_PERMISSION');
+    expect(refused.errors[0]?.message).toMatch(/CAP_NET_RAW/);
+    expect(refused.events).toHaveLength(0);
+    const fallback = await scanInLab(lab, 'tcpSynScan', { targets: t1v4, ports: '22,23', skipDiscovery: true, fallback: 'connect' }, { wrapper: unprivileged });
+    expect(fallback.errors).toEqual([]);
+    expect(fallback.ports.map((p) => `${p.port} ${p.state} ${p.reason} ${p.method}`)).toEqual(['22 open syn-ack connect', '23 closed conn-refused connect']);
+  });
 });
