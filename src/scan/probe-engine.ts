@@ -148,6 +148,8 @@ export class ProbeEngine {
   private readonly timedOutHosts = new Set<string>();
   private readonly ctx: ProbeContext;
   private pendingSends = 0;
+  /** Highest attempt number that got an answer so far (nmap's max_successful_tryno, scan-wide). */
+  private maxAnsweredAttempt = 0;
   private sourceDone = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -211,6 +213,7 @@ export class ProbeEngine {
     }
     this.stats.received++;
     this.inFlight.delete(verdict.key);
+    if (entry.attempts > this.maxAnsweredAttempt) this.maxAnsweredAttempt = entry.attempts;
     const rttMs = reply.receivedAt - entry.sentAt;
     if (entry.attempts === 1 && rttMs >= 0) this.rtt.addSample(rttMs);
     if (this.module.adaptToRateLimit) this.noteAnsweredAttempt(entry, reply.receivedAt);
@@ -421,6 +424,18 @@ export class ProbeEngine {
   }
 
   /**
+   * Retransmissions allowed now, as nmap decides: while every answer came to a
+   * first probe, one retry is enough to tell a lost packet from a filter; each
+   * answer that needed more attempts allows that many, up to maxRetries. Modules
+   * that adapt to rate limits always get maxRetries: their answers come late by design.
+   */
+  private allowedRetries(): number {
+    const max = this.options.timing.maxRetries;
+    if (this.module.adaptToRateLimit) return max;
+    return Math.min(max, Math.max(1, this.maxAnsweredAttempt));
+  }
+
+  /**
    * How long to wait for an answer to this attempt. Modules that adapt to rate
    * limits back off exponentially (capped by maxRttTimeoutMs), so the retries
    * of a probe span the second or so a rate-limited host needs to answer again;
@@ -460,7 +475,7 @@ export class ProbeEngine {
   private expire(): void {
     if (this.stopped) return;
     const now = performance.now();
-    const maxRetries = this.options.timing.maxRetries;
+    const maxRetries = this.allowedRetries();
     const ordered = !this.module.adaptToRateLimit;
     let next: number | undefined;
     for (const [key, entry] of this.inFlight) {

@@ -40,22 +40,23 @@ const MIN_CONNECT_WAIT_MS = 1100;
 
 type Attempt = { kind: 'open'; rttMs: number } | { kind: 'error'; code: string; rttMs: number } | { kind: 'timeout' };
 
-function connectOnce(pair: ScanPair, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+/**
+ * One connection attempt. `active` holds a cancel function per open attempt,
+ * so stopping the scan ends them all without an abort listener per socket.
+ */
+function connectOnce(pair: ScanPair, timeoutMs: number, active: Set<() => void>): Promise<Attempt> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const started = performance.now();
-    let settled = false;
     const settle = (attempt: Attempt): void => {
-      if (settled) return;
-      settled = true;
+      if (!active.delete(cancel)) return;
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(attempt);
     };
-    const onAbort = (): void => settle({ kind: 'timeout' });
-    const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const cancel = (): void => settle({ kind: 'timeout' });
+    active.add(cancel);
+    const timer = setTimeout(cancel, timeoutMs);
     socket.once('connect', () => settle({ kind: 'open', rttMs: performance.now() - started }));
     socket.once('error', (error: NodeJS.ErrnoException) =>
       settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }),
@@ -89,21 +90,31 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   const limit = pLimit(concurrency);
   const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
   const stop = new AbortController();
-  const onAbort = (): void => {
+  const active = new Set<() => void>();
+  const stopAll = (): void => {
     stop.abort();
+    limit.clearQueue();
+    for (const cancel of [...active]) cancel();
+  };
+  const onAbort = (): void => {
+    stopAll();
     queue.close(options.signal?.reason);
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // As nmap: one retry while every answer came to a first attempt; more once answers needed more.
+  let maxAnsweredAttempt = 0;
+  const allowedAttempts = (): number => 1 + Math.min(timing.maxRetries, Math.max(1, maxAnsweredAttempt));
   const probe = async (pair: ScanPair): Promise<void> => {
-    for (let attempt = 1; attempt <= timing.maxRetries + 1; attempt++) {
+    for (let attempt = 1; attempt <= allowedAttempts(); attempt++) {
       if (stop.signal.aborted) return;
       stats.sent++;
       if (attempt > 1) stats.retransmitted++;
-      const result = await connectOnce(pair, Math.min(timing.maxRttTimeoutMs, Math.max(rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), stop.signal);
+      const result = await connectOnce(pair, Math.min(timing.maxRttTimeoutMs, Math.max(rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), active);
       if (stop.signal.aborted) return;
       if (result.kind === 'timeout') continue;
       if (attempt === 1) rtt.addSample(result.rttMs);
+      if (attempt > maxAnsweredAttempt) maxAnsweredAttempt = attempt;
       stats.received++;
       const reading = result.kind === 'open' ? { state: 'open' as const, reason: 'syn-ack' } : CONNECT_ERRORS[result.code];
       if (!reading) {
@@ -135,16 +146,24 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   };
 
   const feed = async (): Promise<void> => {
-    const inFlight = new Set<Promise<void>>();
+    // Tasks handed to p-limit and not finished: at most `concurrency` run, as many more wait.
+    let outstanding = 0;
+    let slotFreed: (() => void) | undefined;
+    const waitForSlot = (): Promise<void> => new Promise((resolve) => (slotFreed = resolve));
+    const finished = (): void => {
+      outstanding--;
+      const wake = slotFreed;
+      slotFreed = undefined;
+      wake?.();
+    };
     for (const pair of plan.pairs()) {
-      // Keep at most `concurrency` tasks waiting in p-limit beyond the running ones.
-      while (limit.pendingCount >= concurrency && !stop.signal.aborted) await Promise.race(inFlight);
+      while (outstanding >= concurrency * 2 && !stop.signal.aborted) await waitForSlot();
       if (!queue.hasRoom()) await queue.waitForRoom();
       if (stop.signal.aborted) break;
-      const task: Promise<void> = limit(() => probe(pair)).finally(() => inFlight.delete(task));
-      inFlight.add(task);
+      outstanding++;
+      limit(() => probe(pair)).then(finished, finished);
     }
-    await Promise.all(inFlight);
+    while (outstanding > 0 && !stop.signal.aborted) await waitForSlot();
   };
 
   feed().then(
@@ -159,8 +178,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   try {
     yield* queue.drain();
   } finally {
-    stop.abort();
-    limit.clearQueue();
+    stopAll();
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

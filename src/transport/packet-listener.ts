@@ -28,6 +28,7 @@ import {
 } from '../wire/index.js';
 import { loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-loader.js';
 import { checkRawPermission } from './privileges.js';
+import { readAllOnReadable, sendNowOrQueue } from './raw-socket-direct.js';
 
 /** A reply delivered to a scan, already separated from its IP header. */
 export interface RawReply {
@@ -100,6 +101,7 @@ const SO_RCVBUFFORCE = 33;
 interface SocketSlot {
   socket: RawSocket;
   users: number;
+  close: () => void;
 }
 
 interface Registration {
@@ -146,12 +148,17 @@ function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
   } catch {
     // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
   }
-  socket.on('message', (buffer: Buffer, source: string) => dispatch(family, protocol, buffer, source));
-  socket.on('error', () => {
-    // raw-socket closes the socket on receive errors; the slot is dropped and reopened on next use.
+  const onDatagram = (buffer: Buffer, source: string): void => dispatch(family, protocol, buffer, source);
+  // raw-socket closes the socket on receive errors; the slot is dropped so later sends report it.
+  socket.on('error', () => sockets.delete(key));
+  let close: () => void = () => socket.close();
+  const closeDirect = readAllOnReadable(socket, Buffer.alloc(65_536), onDatagram, () => {
     sockets.delete(key);
+    close();
   });
-  const slot = { socket, users: 1 };
+  if (closeDirect) close = closeDirect;
+  else socket.on('message', onDatagram);
+  const slot = { socket, users: 1, close };
   sockets.set(key, slot);
   return slot;
 }
@@ -163,7 +170,7 @@ function closeSocket(family: 4 | 6, protocol: ListenProtocol): void {
   slot.users--;
   if (slot.users <= 0) {
     sockets.delete(key);
-    slot.socket.close();
+    slot.close();
   }
 }
 
@@ -304,7 +311,7 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
       ensureFamily(family);
       const slot = sockets.get(socketKey(family, protocol));
       if (!slot) throw new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} closed after an error.`);
-      slot.socket.send(packet, 0, packet.length, address, (error: Error | null) => done(error ?? null));
+      sendNowOrQueue(slot.socket, packet, address, done);
     },
     release() {
       if (released) return;

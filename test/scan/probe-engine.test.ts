@@ -64,9 +64,10 @@ describe('probe engine with a fake network', () => {
     expect(open?.ttl).toBe(64);
     expect(open?.rttMs).toBeGreaterThanOrEqual(0);
     const stats = done(events);
-    // 3 answered on the first try, 81 sent 1 + 2 retries.
-    expect(stats.sent).toBe(6);
-    expect(stats.retransmitted).toBe(2);
+    // 3 answered on the first try; as nmap, while every answer came to a first probe one retry
+    // is enough: 81 is sent twice although maxRetries is 2.
+    expect(stats.sent).toBe(5);
+    expect(stats.retransmitted).toBe(1);
     expect(stats.received).toBe(3);
     expect(stats.portsReported).toBe(4);
     expect(network.released).toBe(true);
@@ -107,13 +108,14 @@ describe('probe engine with a fake network', () => {
     expect(events.filter((e) => e.type === 'port')).toHaveLength(2);
   });
 
-  it('agrees with the lossless result when the first two answers are lost (retransmission)', async () => {
+  it('agrees with the lossless result when the first answers are lost (retransmission)', async () => {
     const ports = [22, 23, 81, 82];
     const lossless = states(await collect(engineFor(createTcpProbeModule('syn'), createFakeNetwork({ ports: LAB })), targets('tcp', ports)));
-    const lossyNet = createFakeNetwork({ ports: LAB, dropFirst: 2 });
+    const lossyNet = createFakeNetwork({ ports: LAB, dropFirst: 1 });
     const lossyEvents = await collect(engineFor(createTcpProbeModule('syn'), lossyNet, { maxRetries: 3 }), targets('tcp', ports));
     expect(states(lossyEvents)).toEqual(lossless);
-    expect(done(lossyEvents).retransmitted).toBeGreaterThanOrEqual(6);
+    // Every first probe is lost; answers to second probes raise the retries allowed to 2, so 81 is sent 3 times.
+    expect(done(lossyEvents).retransmitted).toBe(5);
   });
 
   it('reads ACK, FIN and Window scans as nmap does', async () => {

@@ -1,0 +1,96 @@
+/**
+ * Direct use of raw-socket's native handle, for speed.
+ *
+ * raw-socket's public API sends one queued packet, and reads one datagram,
+ * per readiness event of the event loop. The native handle it wraps
+ * (`socket.wrap`, raw-socket 1.x) sends and receives synchronously on a
+ * non-blocking descriptor, so a scan can send a batch of probes in one go and
+ * read every waiting reply per event. Both functions fall back to the public
+ * API when the handle is not there (another raw-socket version).
+ *
+ * @module
+ */
+import type { RawSocket } from './raw-socket-loader.js';
+
+interface NativeHandle {
+  send(buffer: Uint8Array, offset: number, length: number, address: string, callback: (bytes: number) => void): unknown;
+  recv(buffer: Uint8Array, callback: (buffer: Buffer, bytes: number, source: string) => void): unknown;
+  on(event: string, listener: () => void): unknown;
+  removeAllListeners(event: string): unknown;
+}
+
+function nativeHandleOf(socket: RawSocket): NativeHandle | undefined {
+  const wrap = (socket as unknown as { wrap?: Partial<NativeHandle> }).wrap;
+  return wrap && typeof wrap.send === 'function' && typeof wrap.recv === 'function' && typeof wrap.on === 'function' && typeof wrap.removeAllListeners === 'function'
+    ? (wrap as NativeHandle)
+    : undefined;
+}
+
+function wouldBlock(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /temporarily unavailable|would block|no buffer space/i.test(message);
+}
+
+const ignoreBytes = (): void => {};
+
+/**
+ * Sends one packet now if the kernel takes it; otherwise queues it on
+ * raw-socket's public send queue (which waits until the socket is writable).
+ * `done` is called once, with the error if the send failed.
+ */
+export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: string, done: (error: Error | null) => void): void {
+  const handle = nativeHandleOf(socket);
+  if (handle) {
+    try {
+      handle.send(packet, 0, packet.length, address, ignoreBytes);
+      done(null);
+      return;
+    } catch (error) {
+      if (!wouldBlock(error)) {
+        done(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+  socket.send(packet, 0, packet.length, address, (error: Error | null) => done(error ?? null));
+}
+
+/** Most datagrams read per readiness event, so one busy socket cannot starve the event loop. */
+const MAX_READS_PER_EVENT = 256;
+
+/**
+ * Makes the socket read every waiting datagram (up to a bound) per readiness
+ * event instead of one, handing each to `onDatagram` (the buffer is reused:
+ * copy what you keep). A read error other than "would block" goes to
+ * `onError`. Returns the function that closes the socket (stopping the reads
+ * first: the native handle would reopen a closed socket on the next read), or
+ * undefined when the native handle is not there; the caller then listens to
+ * the public 'message' event and closes the socket itself.
+ */
+export function readAllOnReadable(
+  socket: RawSocket,
+  buffer: Buffer,
+  onDatagram: (datagram: Buffer, source: string) => void,
+  onError: (error: unknown) => void,
+): (() => void) | undefined {
+  const handle = nativeHandleOf(socket);
+  if (!handle) return undefined;
+  let open = true;
+  const onRead = (data: Buffer, bytes: number, source: string): void => onDatagram(data.subarray(0, bytes), source);
+  handle.removeAllListeners('recvReady');
+  handle.on('recvReady', () => {
+    for (let i = 0; i < MAX_READS_PER_EVENT && open; i++) {
+      try {
+        handle.recv(buffer, onRead);
+      } catch (error) {
+        if (!wouldBlock(error)) onError(error);
+        return;
+      }
+    }
+  });
+  return () => {
+    if (!open) return;
+    open = false;
+    socket.close();
+  };
+}
