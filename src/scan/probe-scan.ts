@@ -52,9 +52,18 @@ export function toProbeTarget(pair: { family: 4 | 6; address: string; hostname?:
 }
 
 function* pairTargets(plan: ScanPlan, names: ReadonlyMap<string, string>): Generator<ProbeTarget> {
+  // Consecutive pairs often share a host (sequential order): parse its address once.
+  let lastAddress = '';
+  let lastBytes: Uint8Array = new Uint8Array(0);
   for (const pair of plan.pairs()) {
+    if (pair.address !== lastAddress) {
+      lastAddress = pair.address;
+      lastBytes = pair.family === 4 ? parseIpv4Address(pair.address) : parseIpv6Address(pair.address);
+    }
     const hostname = pair.hostname ?? names.get(pair.address);
-    yield toProbeTarget(hostname === undefined ? pair : { ...pair, hostname }, pair.protocol, pair.port);
+    yield hostname === undefined
+      ? { family: pair.family, address: pair.address, addressBytes: lastBytes, protocol: pair.protocol, port: pair.port }
+      : { family: pair.family, address: pair.address, addressBytes: lastBytes, hostname, protocol: pair.protocol, port: pair.port };
   }
 }
 
@@ -62,48 +71,45 @@ function* hostTargets(plan: ScanPlan): Generator<ProbeTarget> {
   for (const host of plan.hosts()) yield toProbeTarget(host, 'host', 0);
 }
 
-function withoutUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
+function roundRtt(rttMs: number): number {
+  return Math.round(rttMs * 1000) / 1000;
 }
 
-function roundRtt(rttMs: number | undefined): number | undefined {
-  return rttMs === undefined ? undefined : Math.round(rttMs * 1000) / 1000;
-}
-
-/** Builds a `port` event. */
+/** Builds a `port` event (fields without a value are left out, so events serialise compactly). */
 export function portEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined, method: ScanMethod): PortEvent {
-  return withoutUndefined<PortEvent>({
+  const event: { -readonly [K in keyof PortEvent]: PortEvent[K] } = {
     type: 'port',
     family: target.family,
     address: target.address,
-    hostname: target.hostname,
     protocol: target.protocol === 'udp' ? 'udp' : 'tcp',
     port: target.port,
     state: outcome.state as PortState,
     reason: outcome.reason,
-    ttl: outcome.ttl,
-    replyFrom: outcome.replyFrom,
-    rttMs: roundRtt(rttMs),
     method,
-    window: outcome.window,
-    data: outcome.data,
-  });
+  };
+  if (target.hostname !== undefined) event.hostname = target.hostname;
+  if (outcome.ttl !== undefined) event.ttl = outcome.ttl;
+  if (outcome.replyFrom !== undefined) event.replyFrom = outcome.replyFrom;
+  if (rttMs !== undefined) event.rttMs = roundRtt(rttMs);
+  if (outcome.window !== undefined) event.window = outcome.window;
+  if (outcome.data !== undefined) event.data = outcome.data;
+  return event;
 }
 
 /** Builds a `host` event. */
 export function hostEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): HostEvent {
-  return withoutUndefined<HostEvent>({
+  const event: { -readonly [K in keyof HostEvent]: HostEvent[K] } = {
     type: 'host',
     family: target.family,
     address: target.address,
-    hostname: target.hostname,
     status: outcome.state === 'up' ? 'up' : 'down',
     reason: outcome.reason,
-    ttl: outcome.ttl,
-    rttMs: roundRtt(rttMs),
     method: (outcome.method ?? 'icmp-echo') as ScanMethod,
-  });
+  };
+  if (target.hostname !== undefined) event.hostname = target.hostname;
+  if (outcome.ttl !== undefined) event.ttl = outcome.ttl;
+  if (rttMs !== undefined) event.rttMs = roundRtt(rttMs);
+  return event;
 }
 
 /** Adds the counters of `more` to `into`. */

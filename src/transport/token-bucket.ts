@@ -37,6 +37,12 @@ function checkBurst(burst: number): void {
 const defaultNow = (): number => performance.now();
 
 /**
+ * Tokens short of `n` that still count as `n`: clock readings are floats, so
+ * waiting exactly the answered time can refill to 1.9999999999999998 of 2.
+ */
+const TOKEN_EPSILON = 1e-9;
+
+/**
  * Paces work to `rate` tokens per second with bursts of up to `burst` tokens.
  * The bucket starts full. {@link TokenBucket.tryTake} is the cheap synchronous
  * hot path (no allocation); {@link TokenBucket.take} waits.
@@ -142,8 +148,8 @@ export class TokenBucket {
       this.tokens = tokens < this.burstValue ? tokens : this.burstValue;
     }
     this.last = now;
-    if (this.tokens >= n) {
-      this.tokens -= n;
+    if (this.tokens >= n - TOKEN_EPSILON) {
+      this.tokens = this.tokens > n ? this.tokens - n : 0;
       return 0;
     }
     if (n > this.burstValue) {

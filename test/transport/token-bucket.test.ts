@@ -105,6 +105,21 @@ describe('TokenBucket', () => {
     expect(bucket.available).toBe(10);
   });
 
+  it('a take succeeds after waiting the answered time even when float clock readings round down', () => {
+    // Found by the property below: at t = 5.7e-14 + 1000 the second wait of 1000 ms
+    // refilled 0.9999999999999999 of 1 token, and the take failed after the wait.
+    const clock = manualClock(0);
+    const bucket = new TokenBucket({ rate: 1, burst: 3, now: clock.now });
+    clock.advance(5.684341886080803e-14);
+    expect(bucket.tryTake(2)).toBe(0);
+    for (const n of [2, 1]) {
+      const wait = bucket.tryTake(n);
+      expect(wait).toBe(1000);
+      clock.advance(wait);
+      expect(bucket.tryTake(n)).toBe(0);
+    }
+  });
+
   it('never lets more than burst + rate * elapsed through (property)', () => {
     fc.assert(
       fc.property(
