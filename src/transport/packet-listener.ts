@@ -11,7 +11,7 @@
  * ports nobody owns are other traffic of the host and are ignored; packets that
  * cannot be parsed are counted in {@link ListenerCounters.malformed}.
  *
- * raw-socket reuses its receive buffer, so every datagram handed on is a copy.
+ * raw-socket reuses its receive buffer, so every datagram is copied before it is parsed.
  *
  * @module
  */
@@ -40,7 +40,7 @@ export interface RawReply {
   readonly source: string;
   /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
   readonly ttl?: number;
-  /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), a copy. */
+  /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), in memory of their own. */
   readonly payload: Uint8Array;
   /** For ICMP replies, the parsed message. */
   readonly icmp?: Icmpv4Message | Icmpv6Message;
@@ -188,10 +188,17 @@ function deliver(owner: Registration | undefined, reply: RawReply): void {
   owner?.sink.onReply(reply);
 }
 
-/** Routes one received datagram. Exported for tests of the demultiplexer. @internal */
-export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8Array, source: string): void {
+/**
+ * Routes one received datagram. `received` may be raw-socket's reused receive
+ * buffer: the datagram is copied before anything parses it, since every parsed
+ * field that holds bytes (payload, ICMP message, quoted datagram) is a view.
+ * Exported for tests of the demultiplexer. @internal
+ */
+export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint8Array, source: string): void {
   counters.received++;
   const receivedAt = performance.now();
+  // new Uint8Array(view) copies; Buffer#slice would not (it is subarray on a Buffer).
+  const buffer = new Uint8Array(received);
   let payload: Uint8Array;
   let ttl: number | undefined;
   if (family === 4) {
@@ -218,7 +225,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
       protocol: protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP,
       source,
       ttl,
-      payload: payload.slice(),
+      payload,
       receivedAt,
     });
     return;
@@ -232,7 +239,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
   if (icmp.kind === 'echo-reply') {
     const owner = ownerOfId(icmp.identifier);
     if (!owner || !owner.protocols.has('icmp')) return;
-    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload: payload.slice(), icmp, receivedAt });
+    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload, icmp, receivedAt });
     return;
   }
   if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
@@ -250,7 +257,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, buffer: Uint8A
     protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6,
     source,
     ttl,
-    payload: payload.slice(),
+    payload,
     icmp,
     quoted,
     receivedAt,

@@ -36,6 +36,33 @@ describe('packet listener demultiplexer', () => {
     }
   });
 
+  it('keeps replies intact when the receive buffer is a reused Buffer (as raw-socket hands it over)', () => {
+    const got: RawReply[] = [];
+    const lease = acquireListener(['tcp', 'udp', 'icmp'], { onReply: (r) => got.push(r) });
+    try {
+      const receiveBuffer = Buffer.alloc(2048);
+      const receive = (packet: Uint8Array): void => {
+        receiveBuffer.set(packet);
+        dispatch(4, packet[9] === IpProtocol.ICMP ? 'icmp' : 'tcp', receiveBuffer.subarray(0, packet.length), THEM);
+      };
+      const synAck = buildTcpSegment({ sourcePort: 22, destinationPort: lease.portBase, flags: TcpFlags.SYN | TcpFlags.ACK, sequence: 7 }, { source: THEM, destination: US });
+      const probe = ipv4(IpProtocol.UDP, buildUdpDatagram({ sourcePort: lease.portBase + 1, destinationPort: 53 }, { source: US, destination: THEM }), US, THEM);
+      const unreachable = buildIcmpv4Message({ kind: 'destination-unreachable', code: 3, quoted: probe.subarray(0, 28) });
+      receive(ipv4(IpProtocol.TCP, synAck));
+      receive(ipv4(IpProtocol.ICMP, unreachable));
+      // The next datagram overwrites the shared buffer; what was delivered must not change.
+      receiveBuffer.fill(0xa5);
+      expect(got).toHaveLength(2);
+      expect(Array.from(got[0]!.payload)).toEqual(Array.from(synAck));
+      expect(Array.from(got[1]!.payload)).toEqual(Array.from(unreachable));
+      expect(got[1]!.quoted).toMatchObject({ sourcePort: lease.portBase + 1, destinationPort: 53, destination: THEM });
+      const icmp = got[1]!.icmp as { quoted: Uint8Array };
+      expect(Array.from(icmp.quoted)).toEqual(Array.from(probe.subarray(0, 28)));
+    } finally {
+      lease.release();
+    }
+  });
+
   it('routes an ICMP error by the source port of the datagram it quotes', () => {
     const got: RawReply[] = [];
     const lease = acquireListener(['udp', 'icmp'], { onReply: (r) => got.push(r) });
