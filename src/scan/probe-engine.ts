@@ -141,6 +141,8 @@ export class ProbeEngine {
   private readonly bucket: TokenBucket;
   private readonly rtt: RttEstimator;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Probes whose answer timed out and whose retransmission waits in {@link ready}; a late answer still counts. */
+  private readonly awaitingRetry = new Map<string, InFlight>();
   private readonly ready: { target: ProbeTarget; attempts: number }[] = [];
   private readonly hosts = new Map<string, HostPace>();
   /** First send per host, kept only when a host timeout is set. */
@@ -206,13 +208,22 @@ export class ProbeEngine {
       this.stats.invalid++;
       return;
     }
-    const entry = this.inFlight.get(verdict.key);
-    if (!entry) {
-      this.stats.duplicates++;
-      return;
+    let entry = this.inFlight.get(verdict.key);
+    if (entry) this.inFlight.delete(verdict.key);
+    else {
+      // A late answer to an attempt whose timeout ran out, while its retransmission waits to be sent.
+      entry = this.awaitingRetry.get(verdict.key);
+      if (!entry) {
+        this.stats.duplicates++;
+        return;
+      }
+      this.awaitingRetry.delete(verdict.key);
+      const index = this.ready.findIndex((item) => item.target === entry!.target);
+      if (index >= 0) this.ready.splice(index, 1);
     }
     this.stats.received++;
-    this.inFlight.delete(verdict.key);
+    // A slot in flight is free: a sender waiting at the cap can go on.
+    this.wake();
     if (entry.attempts > this.maxAnsweredAttempt) this.maxAnsweredAttempt = entry.attempts;
     const rttMs = reply.receivedAt - entry.sentAt;
     if (entry.attempts === 1 && rttMs >= 0) this.rtt.addSample(rttMs);
@@ -225,13 +236,18 @@ export class ProbeEngine {
     this.queue.push(event);
   }
 
-  /** Runs the scan over `targets` and yields its events, `done` last. */
+  /** Runs the scan over `targets` and yields its events, `done` last; leaving the loop early stops the engine. */
   async *run(targets: Iterator<ProbeTarget>): AsyncGenerator<ScanEvent, void, undefined> {
     const signal = this.options.signal;
     if (signal?.aborted) throw signal.reason;
     signal?.addEventListener('abort', this.onAbort, { once: true });
     this.sendLoop(targets).catch((error: unknown) => this.fail(error));
-    yield* this.queue.drain();
+    try {
+      yield* this.queue.drain();
+    } finally {
+      // Leaving the loop early (break, return, a throw) ends the scan as well.
+      this.stop();
+    }
   }
 
   /** Releases the listener lease and every timer; safe to call twice. */
@@ -242,6 +258,8 @@ export class ProbeEngine {
     this.timer = undefined;
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.lease.release();
+    this.inFlight.clear();
+    this.awaitingRetry.clear();
     this.queue.close();
     this.wake();
   }
@@ -386,7 +404,10 @@ export class ProbeEngine {
         await this.sleep(work - now);
         continue;
       }
-      if (this.hostTimedOut(work.target, now)) continue;
+      if (this.hostTimedOut(work.target, now)) {
+        this.awaitingRetry.delete(targetKey(work.target.address, work.target.port));
+        continue;
+      }
       const wait = this.bucket.tryTake(1);
       if (wait > 0) {
         this.ready.unshift(work);
@@ -411,6 +432,7 @@ export class ProbeEngine {
     if (this.options.timing.hostTimeoutMs && !this.hostStarted.has(target.address)) this.hostStarted.set(target.address, now);
     const timeout = this.retransmitTimeout(attempt);
     const entry: InFlight = { target, attempts: attempt, sentAt: now, deadline: now + timeout };
+    this.awaitingRetry.delete(key);
     this.inFlight.delete(key);
     this.inFlight.set(key, entry);
     if (attempt > 1) this.stats.retransmitted++;
@@ -487,6 +509,7 @@ export class ProbeEngine {
       this.inFlight.delete(key);
       if (this.hostTimedOut(entry.target, now)) continue;
       if (entry.attempts <= maxRetries) {
+        this.awaitingRetry.set(key, entry);
         this.ready.push({ target: entry.target, attempts: entry.attempts });
       } else {
         this.finish(entry.target, this.module.noResponse(entry.target), undefined);

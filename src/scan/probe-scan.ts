@@ -171,7 +171,7 @@ async function* runEngine(
     {
       timing,
       rate: options.rate ?? Number.POSITIVE_INFINITY,
-      maxInFlight: options.maxInFlight ?? 4096,
+      maxInFlight: Math.min(options.maxInFlight ?? 4096, timing.maxParallelism),
       queueCapacity: options.queueCapacity ?? 1024,
       signal: options.signal,
     },

@@ -24,7 +24,7 @@ export interface ScanOptions {
   readonly hostTimeout?: number;
   /** Packets per second at most. Default: no limit beyond `maxInFlight`. */
   readonly rate?: number;
-  /** Probes awaiting an answer at most. Default 4096 for raw scans, 512 for connect scans. */
+  /** Probes awaiting an answer at most. Default 4096 for raw scans, 512 for connect scans; the timing's `maxParallelism` caps it (1 for T0-T2). */
   readonly maxInFlight?: number;
   /** `'sequential'` (default) or a seeded pseudo-random permutation of the (host, port) space. */
   readonly order?: ScanOrder;

@@ -86,7 +86,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   const stats = emptyStats();
   const started = performance.now();
   const rtt = new RttEstimator(timing);
-  const concurrency = options.maxInFlight ?? 512;
+  const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
   const limit = pLimit(concurrency);
   const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
   const stop = new AbortController();

@@ -55,7 +55,7 @@ export interface TimingValues {
   hostTimeoutMs?: number;
   /** Probes in flight the scanner keeps at least (`--min-parallelism`). */
   minParallelism: number;
-  /** Probes in flight at most (`--max-parallelism`). */
+  /** Probes in flight at most (`--max-parallelism`): 1 for T0-T2 (one probe at a time), `Infinity` (no ceiling beyond the scanner's `maxInFlight`) otherwise. */
   maxParallelism: number;
 }
 
@@ -70,8 +70,11 @@ export interface TimingValues {
  */
 export type TimingTemplateName = 'T0' | 'T1' | 'T2' | 'T3' | 'T4' | 'T5';
 
-/** nmap's default (T3) congestion window ceiling when no --max-parallelism is given. */
-const DEFAULT_MAX_PARALLELISM = 300;
+/**
+ * No ceiling from the template (nmap's `--max-parallelism 0`): the scanners'
+ * own `maxInFlight` bounds the probes in flight then.
+ */
+const DEFAULT_MAX_PARALLELISM = Number.POSITIVE_INFINITY;
 
 const T3: Readonly<TimingValues> = Object.freeze({
   initialRttTimeoutMs: 1_000,

@@ -47,6 +47,8 @@ export interface FakeNetworkOptions {
   icmpLimit?: { burst: number; refillMs: number };
   /** Reply delay in ms. */
   delayMs?: number;
+  /** Report each send as taken at once, inside `send` (as the native raw-socket path does), instead of on the next turn. */
+  sendDoneSync?: boolean;
   ttl?: number;
 }
 
@@ -79,7 +81,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         counters: { received: 0, malformed: 0 },
         send(family, protocol, packet, address, done) {
           network.sent.push({ family, protocol, address, bytes: packet.slice() });
-          setImmediate(() => done(null));
+          if (options.sendDoneSync) done(null);
+          else setImmediate(() => done(null));
           const replies = answer(packet);
           for (const reply of replies) {
             setTimeout(() => {

@@ -17,16 +17,40 @@ function targets(protocol: 'tcp' | 'udp', ports: readonly number[], address = TA
   return ports.map((port) => toProbeTarget({ family: 4, address }, protocol, port))[Symbol.iterator]();
 }
 
-function engineFor(module: ProbeModule, network: FakeNetwork, extra: { maxRetries?: number; queueCapacity?: number; signal?: AbortSignal } = {}): ProbeEngine {
+interface EngineExtra {
+  maxRetries?: number;
+  queueCapacity?: number;
+  signal?: AbortSignal;
+  maxInFlight?: number;
+  rate?: number;
+  /** Probe timeout (initial and minimum). */
+  timeoutMs?: number;
+}
+
+function engineFor(module: ProbeModule, network: FakeNetwork, extra: EngineExtra = {}): ProbeEngine {
+  const timeout = extra.timeoutMs;
   const timing = resolveTiming({
     timing: 'T4',
-    overrides: { initialRttTimeoutMs: 30, minRttTimeoutMs: 20, maxRttTimeoutMs: 60, maxRetries: extra.maxRetries ?? 2, maxScanDelayMs: 200 },
+    overrides: {
+      initialRttTimeoutMs: timeout ?? 30,
+      minRttTimeoutMs: timeout ?? 20,
+      maxRttTimeoutMs: Math.max(60, timeout ?? 0),
+      maxRetries: extra.maxRetries ?? 2,
+      maxScanDelayMs: 200,
+    },
   });
   return new ProbeEngine(
     module,
     createCookieKey(),
     sources,
-    { timing, rate: Number.POSITIVE_INFINITY, maxInFlight: 64, queueCapacity: extra.queueCapacity ?? 256, signal: extra.signal, acquire: network.acquire },
+    {
+      timing,
+      rate: extra.rate ?? Number.POSITIVE_INFINITY,
+      maxInFlight: extra.maxInFlight ?? 64,
+      queueCapacity: extra.queueCapacity ?? 256,
+      signal: extra.signal,
+      acquire: network.acquire,
+    },
     (target, outcome, rttMs) => portEvent(target, outcome, rttMs, 'syn'),
   );
 }
@@ -118,6 +142,28 @@ describe('probe engine with a fake network', () => {
     expect(done(lossyEvents).retransmitted).toBe(5);
   });
 
+  it('sends the next probe as soon as an answer frees a slot at the in-flight cap, not when a timeout fires', async () => {
+    // The native send path reports a send as done inside send(), so only answers can wake a sender at the cap.
+    const network = createFakeNetwork({ ports: {}, sendDoneSync: true });
+    const ports = Array.from({ length: 40 }, (_, i) => 1000 + i);
+    const events = await collect(engineFor(createTcpProbeModule('syn'), network, { maxInFlight: 2, timeoutMs: 5000, maxRetries: 0 }), targets('tcp', ports));
+    expect(Object.values(states(events))).toEqual(ports.map(() => 'closed/reset'));
+    // Every probe was answered within milliseconds; a sender that waited for a timer would need 20 x 5 s.
+    expect(done(events).durationMs).toBeLessThan(5000);
+  });
+
+  it('takes a late answer that arrives while the retransmission waits for its turn (no resend, no duplicate)', async () => {
+    // The answer comes 50 ms after the probe, past the 20 ms timeout; at 10 packets per second
+    // the retransmission cannot leave before 100 ms, so the late answer settles the port.
+    const network = createFakeNetwork({ ports: { 22: 'open' }, delayMs: 50 });
+    const events = await collect(engineFor(createTcpProbeModule('syn'), network, { timeoutMs: 20, rate: 10 }), targets('tcp', [22]));
+    expect(states(events)).toEqual({ 22: 'open/syn-ack' });
+    const stats = done(events);
+    expect(stats.sent).toBe(1);
+    expect(stats.duplicates).toBe(0);
+    expect(stats.received).toBe(1);
+  });
+
   it('reads ACK, FIN and Window scans as nmap does', async () => {
     // An unexpected ACK gets a RST whose sequence number is the probe's acknowledgment (RFC 793): unfiltered.
     const ack = states(await collect(engineFor(createTcpProbeModule('ack'), createFakeNetwork({ ports: { 81: 'drop' } })), targets('tcp', [22, 23, 81])));
@@ -163,7 +209,7 @@ describe('probe engine with a fake network', () => {
     for await (const event of engine.run(targets('tcp', [22, 23, 24, 25]))) {
       if (event.type === 'port') break;
     }
-    engine.stop();
+    // No engine.stop() here: leaving the loop alone must release the lease.
     expect(network.released).toBe(true);
   });
 
