@@ -1,7 +1,8 @@
 /**
  * bench/scan: portscout against nmap in the namespace lab, same host, same run.
  *
- *   npx tsx bench/scan.ts            (root; builds and tears down its own lab)
+ *   npm run build && npx tsx bench/scan.ts   (root; builds and tears down its own lab)
+ *   BENCH_ONLY=syn,connect npx tsx bench/scan.ts   (only some rows: syn, connect, udp, sweep, big)
  *
  * Prints wall time, packets per second and whether the states match nmap's for:
  * a full TCP SYN scan (1-65535) of one host, a connect scan of all ports, an
@@ -9,10 +10,14 @@
  * and the peak RSS of a SYN scan of a /16 x 100 ports (198.19.0.0/16, answered
  * by t1 for every address with an AnyIP local route).
  */
+import { existsSync } from 'node:fs';
 import { createLab, type Lab } from '../test/lab/lab.js';
 import { comparePortStates, findHost, runNmap } from '../test/lab/nmap.js';
 import { scanInLab } from '../test/lab/scan-in-lab.js';
 import { topPorts } from '../src/index.js';
+
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
+const wanted = (row: string): boolean => only === undefined || only.has(row);
 
 const rows: string[][] = [['scan', 'portscout s', 'nmap s', 'ratio', 'pkts/s', 'states match', 'notes']];
 
@@ -22,7 +27,7 @@ function fmt(n: number, digits = 2): string {
 
 async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConnectScan' | 'udpScan', nmapFlag: string, ports: string, portList: number[], protocol: 'tcp' | 'udp'): Promise<void> {
   const target = lab.t1.ipv4[0];
-  const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000 });
+  const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true });
   if (ours.errors.length > 0) throw new Error(`${name}: ${JSON.stringify(ours.errors)}`);
   const nmap = await runNmap(lab, [nmapFlag, '-Pn', '-T4', '-p', ports, target], { timeoutMs: 900_000 });
   const host = findHost(nmap, target);
@@ -33,33 +38,39 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
 }
 
 async function main(): Promise<void> {
+  // The scans run the built package (dist/), as users run it.
+  if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('bench/scan runs the built package: run npm run build first');
   const lab = await createLab({ loss: 0 });
   try {
     const all = Array.from({ length: 65535 }, (_, i) => i + 1);
-    await portScan(lab, 'SYN scan 1-65535', 'tcpSynScan', '-sS', '1-65535', all, 'tcp');
-    await portScan(lab, 'connect scan 1-65535', 'tcpConnectScan', '-sT', '1-65535', all, 'tcp');
+    if (wanted('syn')) await portScan(lab, 'SYN scan 1-65535', 'tcpSynScan', '-sS', '1-65535', all, 'tcp');
+    if (wanted('connect')) await portScan(lab, 'connect scan 1-65535', 'tcpConnectScan', '-sT', '1-65535', all, 'tcp');
     const udp = topPorts(100, 'udp');
-    await portScan(lab, 'UDP scan, 100 common ports', 'udpScan', '-sU', udp.join(','), udp, 'udp');
+    if (wanted('udp')) await portScan(lab, 'UDP scan, 100 common ports', 'udpScan', '-sU', udp.join(','), udp, 'udp');
 
-    const ours = await scanInLab(lab, 'discoverHosts', { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1 });
-    const nmap = await runNmap(lab, ['-sn', '-T4', lab.sweep.cidr]);
-    const nmapUp = nmap.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
-    const oursUp = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
-    const seconds = ours.stats.durationMs / 1000;
-    rows.push(['ICMP sweep /24 (5 live + self)', fmt(seconds), fmt(nmap.elapsedSeconds), fmt(seconds / nmap.elapsedSeconds), fmt(ours.stats.sent / seconds, 0), JSON.stringify(oursUp) === JSON.stringify(nmapUp) ? 'yes' : 'NO', `up ${oursUp.length}; nmap uses ARP, portscout ICMP echo + TCP pings`]);
+    if (wanted('sweep')) {
+      const ours = await scanInLab(lab, 'discoverHosts', { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1 }, { dist: true });
+      const nmap = await runNmap(lab, ['-sn', '-T4', lab.sweep.cidr]);
+      const nmapUp = nmap.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
+      const oursUp = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
+      const seconds = ours.stats.durationMs / 1000;
+      rows.push(['ICMP sweep /24 (5 live + self)', fmt(seconds), fmt(nmap.elapsedSeconds), fmt(seconds / nmap.elapsedSeconds), fmt(ours.stats.sent / seconds, 0), JSON.stringify(oursUp) === JSON.stringify(nmapUp) ? 'yes' : 'NO', `up ${oursUp.length}; nmap uses ARP, portscout ICMP echo + TCP pings`]);
+    }
 
-    // Every address of 198.19.0.0/16 answers from t1 (AnyIP): a /16 x 100 ports of real replies.
-    await lab.exec('t1', ['ip', 'route', 'add', 'local', '198.19.0.0/16', 'dev', 'lo']);
-    await lab.exec('scan', ['ip', 'route', 'add', '198.19.0.0/16', 'via', lab.t1.ipv4[0]]);
-    const big = await scanInLab(
-      lab,
-      'tcpSynScan',
-      { targets: '198.19.0.0/16', ports: topPorts(100, 'tcp').join(','), skipDiscovery: true, timing: 'T5', maxRetries: 1, order: { random: true, seed: 1 } },
-      { timeoutMs: 900_000, reportRss: true, quiet: true },
-    );
-    if (big.errors.length > 0) throw new Error(JSON.stringify(big.errors));
-    const bigSeconds = big.stats.durationMs / 1000;
-    rows.push(['SYN /16 x 100 ports', fmt(bigSeconds), '-', '-', fmt(big.stats.sent / bigSeconds, 0), '-', `peak RSS +${fmt((big.rssAboveBaselineKb ?? 0) / 1024, 1)} MB above baseline; states ${JSON.stringify(big.stateCounts)}`]);
+    if (wanted('big')) {
+      // Every address of 198.19.0.0/16 answers from t1 (AnyIP): a /16 x 100 ports of real replies.
+      await lab.exec('t1', ['ip', 'route', 'add', 'local', '198.19.0.0/16', 'dev', 'lo']);
+      await lab.exec('scan', ['ip', 'route', 'add', '198.19.0.0/16', 'via', lab.t1.ipv4[0]]);
+      const big = await scanInLab(
+        lab,
+        'tcpSynScan',
+        { targets: '198.19.0.0/16', ports: topPorts(100, 'tcp').join(','), skipDiscovery: true, timing: 'T5', maxRetries: 1, order: { random: true, seed: 1 } },
+        { timeoutMs: 900_000, reportRss: true, quiet: true, dist: true },
+      );
+      if (big.errors.length > 0) throw new Error(JSON.stringify(big.errors));
+      const bigSeconds = big.stats.durationMs / 1000;
+      rows.push(['SYN /16 x 100 ports', fmt(bigSeconds), '-', '-', fmt(big.stats.sent / bigSeconds, 0), '-', `peak RSS +${fmt((big.rssAboveBaselineKb ?? 0) / 1024, 1)} MB above baseline; states ${JSON.stringify(big.stateCounts)}`]);
+    }
   } finally {
     await lab.destroy();
   }

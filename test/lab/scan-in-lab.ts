@@ -34,10 +34,10 @@ export async function scanInLab(
   lab: Lab,
   scanner: ScannerName,
   options: Record<string, unknown>,
-  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
 ): Promise<LabScanResult> {
   const started = performance.now();
-  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet })])], {
+  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist })])], {
     timeoutMs: opts.timeoutMs ?? 120_000,
   });
   const wallMs = performance.now() - started;

@@ -4,15 +4,20 @@
  *   ip netns exec <ns> node --import tsx test/support/scan-child.ts '<json>'
  * where json is { "scanner": "tcpSynScan" | ..., "options": { ... }, "reportRss"?: true }.
  * With quiet, port events are only counted by state (a { "type": "summary", counts } line before done).
+ * With dist, the built package in dist/ is loaded instead of src/ (benchmarks; run npm run build first).
  * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
  */
-import * as portscout from '../../src/index.js';
+import type * as Portscout from '../../src/index.js';
 
 type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown>; reportRss?: boolean; quiet?: boolean };
+const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown>; reportRss?: boolean; quiet?: boolean; dist?: boolean };
+// With dist, the built package runs as users run it: without tsx's source-mapped stack traces,
+// which cost every Error (a refused connect is one) a source-map lookup.
+if (request.dist) process.setSourceMapsEnabled(false);
+const portscout = (await import(request.dist ? '../../dist/index.js' : '../../src/index.js')) as typeof Portscout;
 const baselineRssKb = process.resourceUsage().maxRSS;
-const scanner = portscout[request.scanner] as (options: never) => AsyncIterable<portscout.ScanEvent>;
+const scanner = portscout[request.scanner] as (options: never) => AsyncIterable<Portscout.ScanEvent>;
 if (typeof scanner !== 'function') {
   console.error(`unknown scanner ${request.scanner}`);
   process.exit(2);
