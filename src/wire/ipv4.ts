@@ -37,6 +37,8 @@ export interface Ipv4Header {
   readonly ecn: number;
   readonly totalLength: number;
   readonly identification: number;
+  /** The reserved ("evil", RFC 3514) flag bit; set only by crafted packets. */
+  readonly reservedFlag: boolean;
   readonly dontFragment: boolean;
   readonly moreFragments: boolean;
   readonly fragmentOffset: number;
@@ -67,6 +69,7 @@ export interface Ipv4HeaderInit {
   readonly ecn?: number;
   readonly totalLength?: number;
   readonly identification?: number;
+  readonly reservedFlag?: boolean;
   readonly dontFragment?: boolean;
   readonly moreFragments?: boolean;
   readonly fragmentOffset?: number;
@@ -135,6 +138,7 @@ export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
     ecn: b1 & 0x03,
     totalLength,
     identification: readUint16(bytes, 4),
+    reservedFlag: (flagsFragment & 0x8000) !== 0,
     dontFragment: (flagsFragment & 0x4000) !== 0,
     moreFragments: (flagsFragment & 0x2000) !== 0,
     fragmentOffset: flagsFragment & 0x1fff,
@@ -211,7 +215,7 @@ export function writeIpv4Header(out: Uint8Array, init: Ipv4HeaderInit, payloadLe
   out[1] = (dscp << 2) | ecn;
   writeUint16(out, 2, totalLength);
   writeUint16(out, 4, optionalField('IPv4 identification', init.identification, 0xffff, 0));
-  writeUint16(out, 6, (init.dontFragment ? 0x4000 : 0) | (init.moreFragments ? 0x2000 : 0) | fragmentOffset);
+  writeUint16(out, 6, (init.reservedFlag ? 0x8000 : 0) | (init.dontFragment ? 0x4000 : 0) | (init.moreFragments ? 0x2000 : 0) | fragmentOffset);
   out[8] = optionalField('IPv4 TTL', init.ttl, 255, 64);
   out[9] = checkFieldRange('IPv4 protocol', init.protocol, 255);
   out.set(source, 12);

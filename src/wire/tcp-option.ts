@@ -110,7 +110,8 @@ export function tcpOptionsLength(options: readonly TcpOption[]): number {
 /**
  * Writes `options` at `offset` of `out`, pads with zero (EOL) bytes to a
  * multiple of 4 and returns the number of bytes written. Throws `WireError`
- * for values out of range.
+ * for values out of range, an EOL that is not the last option, and `unknown`
+ * options of kind 0 or 1 (which have no length byte).
  *
  * @example
  * ```ts
@@ -120,6 +121,11 @@ export function tcpOptionsLength(options: readonly TcpOption[]): number {
  */
 export function writeTcpOptions(out: Uint8Array, offset: number, options: readonly TcpOption[]): number {
   const total = tcpOptionsLength(options);
+  const eol = options.findIndex((option) => option.kind === 'eol');
+  if (eol >= 0 && eol < options.length - 1) {
+    // Receivers stop at EOL (RFC 9293), so options after it would be lost on the way.
+    throw new WireError('ERR_WIRE_FIELD_RANGE', `TCP option ${eol + 1} of ${options.length} is EOL: EOL must be the last option`);
+  }
   let i = offset;
   for (const option of options) {
     switch (option.kind) {
@@ -166,6 +172,10 @@ export function writeTcpOptions(out: Uint8Array, offset: number, options: readon
         break;
       case 'unknown':
         checkFieldRange('TCP option kind', option.type, 255);
+        if (option.type <= TcpOptionKind.NOP) {
+          // Kinds 0 and 1 have no length byte: a parser reads them back as EOL and NOP.
+          throw new WireError('ERR_WIRE_FIELD_RANGE', `TCP unknown option kind ${option.type} is out of range: allowed 2-255 (use { kind: 'eol' } or { kind: 'nop' })`);
+        }
         checkFieldRange('TCP option data length', option.data.length, 38);
         out[i] = option.type;
         out[i + 1] = 2 + option.data.length;
@@ -187,7 +197,8 @@ function badOption(message: string, required?: number, actual?: number): WireRes
 }
 
 /**
- * Parses the options area `bytes[start..end)` of a TCP header. Parsing stops
+ * Parses the options area `bytes[start..end)` of a TCP header (`start` and
+ * `end` are clamped to the buffer). Parsing stops
  * at EOL (which is included in the list; the padding after it is not
  * reported). Never throws: an option whose length byte is missing, below 2,
  * runs past the header, or does not match its kind gives `BAD_OPTION`
@@ -200,7 +211,9 @@ function badOption(message: string, required?: number, actual?: number): WireRes
  */
 export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length): WireResult<TcpOption[]> {
   const options: TcpOption[] = [];
-  let i = start;
+  // Bounds from the caller are clamped to the buffer: never read past it.
+  if (end > bytes.length) end = bytes.length;
+  let i = start > 0 ? start : 0;
   while (i < end) {
     const kind = bytes[i]!;
     if (kind === TcpOptionKind.EOL) {

@@ -15,6 +15,7 @@ import {
   createTcpProbeTemplate,
   createUdpProbeTemplate,
   parseIpv4Address,
+  parseTcpOptions,
 } from '../../src/wire/index.js';
 
 function thrown(fn: () => unknown): WireError {
@@ -122,5 +123,32 @@ describe('target buffers', () => {
     const err = thrown(() => buildUdpDatagram({ sourcePort: 1, destinationPort: 2 }, undefined, { target: new Uint8Array(10), offset: 4 }));
     expect(err.code).toBe('ERR_WIRE_BUFFER_TOO_SMALL');
     expect(err.message).toBe('UDP datagram needs 8 bytes at offset 4: target has 10 bytes');
+  });
+});
+
+describe('TCP options a receiver could not read back', () => {
+  it('an option after EOL', () => {
+    const err = thrown(() => buildTcpSegment({ sourcePort: 1, destinationPort: 2, options: [{ kind: 'eol' }, { kind: 'mss', value: 1460 }] }, undefined));
+    expect(err.code).toBe('ERR_WIRE_FIELD_RANGE');
+    expect(err.message).toBe('TCP option 1 of 2 is EOL: EOL must be the last option');
+    // EOL last is fine.
+    expect(buildTcpSegment({ sourcePort: 1, destinationPort: 2, options: [{ kind: 'nop' }, { kind: 'eol' }] }, undefined)).toHaveLength(24);
+  });
+
+  it('an unknown option of kind 0 or 1 (they have no length byte)', () => {
+    for (const type of [0, 1]) {
+      const err = thrown(() => buildTcpSegment({ sourcePort: 1, destinationPort: 2, options: [{ kind: 'unknown', type, data: new Uint8Array(2) }] }, undefined));
+      expect(err.message).toMatch(new RegExp(`^TCP unknown option kind ${type} is out of range: allowed 2-255`));
+    }
+  });
+});
+
+describe('parseTcpOptions with bounds past the buffer', () => {
+  it('clamps them and never reads beyond the bytes it has', () => {
+    const r = parseTcpOptions(new Uint8Array([1, 1]), 0, 10);
+    expect(r).toEqual({ ok: true, value: [{ kind: 'nop' }, { kind: 'nop' }] });
+    const mss = parseTcpOptions(new Uint8Array([2, 4, 5]), -3, 40);
+    expect(mss.ok).toBe(false);
+    if (!mss.ok) expect(mss.error.code).toBe('BAD_OPTION');
   });
 });

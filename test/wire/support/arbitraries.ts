@@ -93,6 +93,7 @@ export const ipv4HeaderInit: fc.Arbitrary<Ipv4HeaderInit> = fc.record({
   dscp: fc.integer({ min: 0, max: 63 }),
   ecn: fc.integer({ min: 0, max: 3 }),
   identification: u16,
+  reservedFlag: fc.boolean(),
   dontFragment: fc.boolean(),
   moreFragments: fc.boolean(),
   fragmentOffset: fc.integer({ min: 0, max: 0x1fff }),
