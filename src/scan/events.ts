@@ -103,7 +103,13 @@ export interface PortEvent extends TargetFields {
 /** Something worth knowing that did not stop the scan. */
 export interface WarningEvent {
   readonly type: 'warning';
-  /** Stable code, e.g. `UNRESOLVED_HOST`, `RATE_LIMITED`, `EMPTY_AFTER_EXCLUDE`. */
+  /**
+   * Stable code: `UNRESOLVED_HOST` (a target name did not resolve), `TARGETS`
+   * (planning: the exclusions remove every target, an exclusion did not resolve),
+   * `NO_ROUTE` (no route to a target; nothing is sent to it), `RATE_LIMITED`
+   * (slowing down for a host that rate-limits answers), `HOST_TIMEOUT`,
+   * `CONNECT_ERROR` (a connect failed with an errno that names no port state).
+   */
   readonly code: string;
   readonly message: string;
   /** The target text or address concerned, if any. */

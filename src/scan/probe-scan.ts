@@ -121,13 +121,15 @@ export function addStats(into: ScanStats, more: ScanStats): void {
 export async function planWithWarnings(
   options: ScanOptions,
   targets: TargetInput,
-  ports: { spec: PortSet | string; protocol: 'tcp' | 'udp' } | undefined,
+  ports: { spec: PortSet | string; exclude?: PortSet | string; protocol: 'tcp' | 'udp' } | undefined,
   whole: boolean,
 ): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
   const plan = await planScan({
     targets,
     exclude: whole ? options.exclude : undefined,
+    resolve: options.resolve,
     ports: ports?.spec,
+    excludePorts: ports?.exclude,
     defaultProtocol: ports?.protocol,
     order: options.order,
     shard: options.shard,
@@ -221,7 +223,7 @@ export async function* runPortScan(
   let whole = true;
   if (!options.skipDiscovery && discovery) {
     // Validate the port list before any discovery packet leaves.
-    await planScan({ targets: [], ports, defaultProtocol: protocol, allowEmpty: true });
+    await planScan({ targets: [], ports, excludePorts: options.excludePorts, defaultProtocol: protocol, allowEmpty: true });
     const up: string[] = [];
     for await (const event of runHostScan(options, discovery)) {
       if (event.type === 'done') {
@@ -241,7 +243,7 @@ export async function* runPortScan(
     targets = up;
     whole = false;
   }
-  const { plan, warnings } = await planWithWarnings(options, targets, { spec: ports, protocol }, whole);
+  const { plan, warnings } = await planWithWarnings(options, targets, { spec: ports, exclude: options.excludePorts, protocol }, whole);
   throwIfAborted(options.signal);
   yield* warnings;
   checkRawPermission(4);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { PortSet, ScanCursor, ScanOrder, ShardSpec, TargetInput } from '../targets/index.js';
+import type { HostResolver, PortSet, ScanCursor, ScanOrder, ShardSpec, TargetInput } from '../targets/index.js';
 import type { TimingTemplateName, TimingValues } from '../transport/timing.js';
 
 /** Options of every scanner. */
@@ -34,6 +34,11 @@ export interface ScanOptions {
   readonly resume?: ScanCursor;
   /** Address family for host names: 4 (default), 6 or `'any'`. */
   readonly family?: 4 | 6 | 'any';
+  /**
+   * Resolves host names in `targets` and `exclude`. Default: the system's
+   * (`dns.lookup`). A name that does not resolve gives an `UNRESOLVED_HOST` warning.
+   */
+  readonly resolve?: HostResolver;
   /** Events queued for a slow consumer before the scan pauses sending. Default 1024. */
   readonly queueCapacity?: number;
 }
@@ -42,6 +47,11 @@ export interface ScanOptions {
 export interface PortScanOptions extends ScanOptions {
   /** nmap port syntax (`22,80,1000-2000`, `T:53,U:53`, `http,ssh`, `-`) or a parsed {@link PortSet}. Default: the built-in table of well-known ports for the protocol. */
   readonly ports?: string | PortSet;
+  /**
+   * Ports never to scan (nmap's `--exclude-ports`), same syntax. The scan
+   * throws `ERR_INVALID_PORTS` before any packet when they remove every port.
+   */
+  readonly excludePorts?: string | PortSet;
   /**
    * By default hosts are probed first (ICMP echo, TCP SYN to 443, TCP ACK to 80)
    * and only those up are port-scanned, as nmap does; `host` events report them.

@@ -79,7 +79,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   throwIfAborted(options.signal);
   validateScanOptions(options);
   const timing = timingOf(options);
-  const { plan, warnings } = await planWithWarnings(options, options.targets, { spec: options.ports ?? defaultPortsFor('tcp'), protocol: 'tcp' }, true);
+  const { plan, warnings } = await planWithWarnings(options, options.targets, { spec: options.ports ?? defaultPortsFor('tcp'), exclude: options.excludePorts, protocol: 'tcp' }, true);
   throwIfAborted(options.signal);
   yield* warnings;
 

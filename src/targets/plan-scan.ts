@@ -12,7 +12,7 @@ import { PortscoutError } from '../errors.js';
 import { systemResolver, type HostResolver, type ResolveFamily } from './host-resolver.js';
 import { parseIpv4 } from './ipv4-text.js';
 import { parseIpv6 } from './ipv6-text.js';
-import { normalizePortSet, parsePortSpec, type DefaultPortProtocol, type PortSet } from './port-spec.js';
+import { formatPortSet, normalizePortSet, parsePortSpec, type DefaultPortProtocol, type PortSet } from './port-spec.js';
 import { validateScanCursor, type ScanCursor } from './scan-cursor.js';
 import { ScanPlan, type ScanOrder, type ShardSpec } from './scan-plan.js';
 import type { ServiceTable } from './service-table.js';
@@ -49,6 +49,11 @@ export interface PlanScanOptions {
   readonly ports?: PortSet | string;
   /** Protocol of ports written without `T:`/`U:`. Default `'tcp'`. */
   readonly defaultProtocol?: DefaultPortProtocol;
+  /**
+   * Ports never to scan (nmap's `--exclude-ports`), in the same syntax or as a
+   * port set. Throws `ERR_INVALID_PORTS` when they remove every port that was given.
+   */
+  readonly excludePorts?: PortSet | string;
   /** Services table for names and `top` in the port spec. Default: the built-in table. */
   readonly services?: ServiceTable;
   /** Default `'sequential'`. */
@@ -143,6 +148,13 @@ interface Resolution {
   readonly error?: string;
 }
 
+/** `ports` less `excluded`, protocol by protocol. */
+function withoutPorts(ports: PortSet, excluded: PortSet): PortSet {
+  const tcp = new Set(excluded.tcp);
+  const udp = new Set(excluded.udp);
+  return { tcp: ports.tcp.filter((p) => !tcp.has(p)), udp: ports.udp.filter((p) => !udp.has(p)) };
+}
+
 async function resolveAll(
   specs: readonly HostnameTargetSpec[],
   family: ResolveFamily,
@@ -158,8 +170,10 @@ async function resolveAll(
           if (addresses.length === 0) return { spec, error: 'no address of the requested family' };
           return { spec, addresses };
         } catch (error) {
-          const code = (error as { code?: unknown }).code;
-          return { spec, error: typeof code === 'string' ? code : (error as Error).message ?? String(error) };
+          // A custom resolver may reject with anything, null included.
+          const code = (error as { code?: unknown } | null | undefined)?.code;
+          const message = (error as { message?: unknown } | null | undefined)?.message;
+          return { spec, error: typeof code === 'string' ? code : typeof message === 'string' ? message : String(error) };
         }
       }),
     ),
@@ -230,12 +244,17 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new PortscoutError('ERR_INVALID_OPTION', `Invalid resolveConcurrency ${String(concurrency)}: expected a whole number >= 1.`);
   }
-  const ports: PortSet =
-    options.ports === undefined
-      ? { tcp: [], udp: [] }
-      : typeof options.ports === 'string'
-        ? parsePortSpec(options.ports, { defaultProtocol: options.defaultProtocol, services: options.services })
-        : normalizePortSet(options.ports);
+  const portSetOf = (spec: PortSet | string): PortSet =>
+    typeof spec === 'string' ? parsePortSpec(spec, { defaultProtocol: options.defaultProtocol, services: options.services }) : normalizePortSet(spec);
+  const given: PortSet = options.ports === undefined ? { tcp: [], udp: [] } : portSetOf(options.ports);
+  const ports = options.excludePorts === undefined ? given : withoutPorts(given, portSetOf(options.excludePorts));
+  if (given.tcp.length + given.udp.length > 0 && ports.tcp.length + ports.udp.length === 0) {
+    throw new PortscoutError(
+      'ERR_INVALID_PORTS',
+      `The port exclusions ${JSON.stringify(typeof options.excludePorts === 'string' ? options.excludePorts : formatPortSet(options.excludePorts!))} ` +
+        `remove every port of ${JSON.stringify(typeof options.ports === 'string' ? options.ports : formatPortSet(given))}: nothing is left to scan. Narrow the exclusions or add ports.`,
+    );
+  }
 
   const targets = await collect(options.targets);
   const exclusions = options.exclude === undefined ? undefined : await collect(options.exclude);

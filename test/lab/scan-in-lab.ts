@@ -22,6 +22,10 @@ export interface LabScanResult {
   stateCounts?: Record<string, number>;
   /** Wall time of the child, start-up included. */
   wallMs: number;
+  /** The child's exit code (null when killed). */
+  exitCode: number | null;
+  /** Whether the child had to be killed at the timeout (it did not exit by itself). */
+  timedOut: boolean;
 }
 
 type ChildLine =
@@ -34,10 +38,10 @@ export async function scanInLab(
   lab: Lab,
   scanner: ScannerName,
   options: Record<string, unknown>,
-  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
 ): Promise<LabScanResult> {
   const started = performance.now();
-  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist })])], {
+  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter })])], {
     timeoutMs: opts.timeoutMs ?? 120_000,
   });
   const wallMs = performance.now() - started;
@@ -54,7 +58,7 @@ export async function scanInLab(
     else events.push(line);
   }
   const done = events.find((e) => e.type === 'done');
-  if (errors.length === 0 && !done) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
+  if (errors.length === 0 && !done && opts.breakAfter === undefined) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
   return {
     events,
     ports: events.filter((e): e is PortEvent => e.type === 'port'),
@@ -64,5 +68,7 @@ export async function scanInLab(
     ...(rssAboveBaselineKb !== undefined ? { rssAboveBaselineKb } : {}),
     ...(stateCounts !== undefined ? { stateCounts } : {}),
     wallMs,
+    exitCode: run.code,
+    timedOut: run.timedOut,
   };
 }

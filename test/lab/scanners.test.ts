@@ -130,6 +130,20 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(ours.events.map((e) => e.type)).toEqual(['host', 'port', 'port', 'done']);
   });
 
+  it('a raw scan left early (break) or aborted lets its process exit by itself', async () => {
+    // A UDP scan of t2 (ICMP rate limit, loss) would run for minutes: the child exits only if
+    // leaving the loop closed the raw sockets and timers. scanInLab kills a child at its timeout.
+    const options = { targets: t2v4, ports: '1000-1300', skipDiscovery: true, timing: 'T4', maxRetries: 8 };
+    const left = await scanInLab(lab, 'udpScan', options, { breakAfter: 1, timeoutMs: 30_000 });
+    expect(left.timedOut).toBe(false);
+    expect(left.exitCode).toBe(0);
+    expect(left.errors).toEqual([]);
+    const aborted = await scanInLab(lab, 'udpScan', options, { abortAfter: 1, timeoutMs: 30_000 });
+    expect(aborted.timedOut).toBe(false);
+    expect(aborted.errors.map((e) => e.code)).toEqual(['AbortError']);
+    expect(aborted.exitCode).toBe(1);
+  });
+
   it('reports a target with no route as a warning before sending to it', async () => {
     // fd00:99::/64 is not on any link of the scanner namespace, which has no default route.
     const ours = await scanInLab(lab, 'tcpSynScan', { targets: 'fd00:99::1', ports: '80', skipDiscovery: true, timing: 'T4' });

@@ -5,13 +5,25 @@
  * where json is { "scanner": "tcpSynScan" | ..., "options": { ... }, "reportRss"?: true }.
  * With quiet, port events are only counted by state (a { "type": "summary", counts } line before done).
  * With dist, the built package in dist/ is loaded instead of src/ (benchmarks; run npm run build first).
+ * With breakAfter (abortAfter), the loop is left (the signal aborted) after that many events;
+ * an abort ends in an error line with the abort's name as code.
  * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
  */
 import type * as Portscout from '../../src/index.js';
 
 type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as { scanner: ScannerName; options: Record<string, unknown>; reportRss?: boolean; quiet?: boolean; dist?: boolean };
+const request = JSON.parse(process.argv[2] ?? '{}') as {
+  scanner: ScannerName;
+  options: Record<string, unknown>;
+  reportRss?: boolean;
+  quiet?: boolean;
+  dist?: boolean;
+  /** Leave the for-await loop after this many events (the process must then exit by itself). */
+  breakAfter?: number;
+  /** Abort the scan's signal after this many events. */
+  abortAfter?: number;
+};
 // With dist, the built package runs as users run it: without tsx's source-mapped stack traces,
 // which cost every Error (a refused connect is one) a source-map lookup.
 if (request.dist) process.setSourceMapsEnabled(false);
@@ -23,9 +35,15 @@ if (typeof scanner !== 'function') {
   process.exit(2);
 }
 
+const controller = new AbortController();
+const options = request.abortAfter === undefined ? request.options : { ...request.options, signal: controller.signal };
+let seen = 0;
 try {
   const counts: Record<string, number> = {};
-  for await (const event of scanner(request.options as never)) {
+  for await (const event of scanner(options as never)) {
+    seen++;
+    if (request.abortAfter !== undefined && seen >= request.abortAfter) controller.abort();
+    if (request.breakAfter !== undefined && seen > request.breakAfter) break;
     if (request.quiet && event.type === 'port') {
       counts[event.state] = (counts[event.state] ?? 0) + 1;
       continue;
@@ -35,8 +53,8 @@ try {
     process.stdout.write(`${JSON.stringify(printable)}\n`);
   }
 } catch (error) {
-  const e = error as { code?: string; message?: string };
-  process.stdout.write(`${JSON.stringify({ type: 'error', code: e.code, message: e.message })}\n`);
+  const e = error as { code?: unknown; message?: string; name?: string };
+  process.stdout.write(`${JSON.stringify({ type: 'error', code: typeof e.code === 'string' ? e.code : e.name, message: e.message })}\n`);
   process.exitCode = 1;
 }
 if (request.reportRss) {

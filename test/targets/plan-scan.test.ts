@@ -208,6 +208,14 @@ describe('planScan host names', () => {
     expect(plan.size).toBe(1);
   });
 
+  it('reports a custom resolver that rejects with null, a string or a plain object instead of crashing', async () => {
+    const values: unknown[] = [null, undefined, 'lookup refused', { message: 'timed out' }];
+    for (const value of values) {
+      const plan = await planScan({ targets: ['lab-a'], ports: '22', resolve: () => Promise.reject(value) });
+      expect(plan.unresolved).toEqual([{ name: 'lab-a', error: typeof value === 'object' && value !== null ? 'timed out' : String(value) }]);
+    }
+  });
+
   it('widens a name with a prefix to its block and excludes names by all their addresses', async () => {
     const { resolve } = tableResolver({ 'lab-a': { 4: ['198.18.0.77'] }, 'lab-b': { 4: ['198.18.0.72', '198.18.0.73'] } });
     const plan = await planScan({ targets: ['lab-a/29'], exclude: ['lab-b', 'gone.example'], ports: '22', resolve });

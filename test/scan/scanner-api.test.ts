@@ -1,0 +1,166 @@
+/**
+ * The scanners through the public entry point, without root: fault paths that
+ * must answer before any packet, and the TCP connect scan on loopback (real
+ * sockets on 127.0.0.1, nothing else).
+ */
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discoverHosts, tcpConnectScan, tcpFlagScan, tcpSynScan, udpScan, type HostResolver, type PortEvent, type ScanEvent } from '../../src/index.js';
+
+const LOOPBACK = '127.0.0.1';
+
+async function collect(events: AsyncIterable<ScanEvent>): Promise<ScanEvent[]> {
+  const out: ScanEvent[] = [];
+  for await (const event of events) out.push(event);
+  return out;
+}
+
+/** Sockets and timers that keep the process alive. */
+function liveHandles(): { sockets: number; timers: number } {
+  const info = process.getActiveResourcesInfo();
+  return {
+    sockets: info.filter((r) => r === 'TCPSocketWrap' || r === 'TCPWRAP' || r === 'UDPWrap').length,
+    timers: info.filter((r) => r === 'Timeout').length,
+  };
+}
+
+/**
+ * No socket is left, and no timer beyond those there before (vitest's own
+ * test timer comes and goes, so timers are compared with at most the count before).
+ */
+function expectReleased(before: { sockets: number; timers: number }): void {
+  const after = liveHandles();
+  expect(after.sockets).toBe(before.sockets);
+  expect(after.timers).toBeLessThanOrEqual(before.timers);
+}
+
+async function settled(): Promise<void> {
+  // Destroyed sockets close their handles on a later turn of the event loop: wait until the count holds still.
+  let last = -1;
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const handles = liveHandles();
+    const now = handles.sockets * 1000 + handles.timers;
+    if (now === last) return;
+    last = now;
+  }
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('no port'));
+      else resolve(address.port);
+    });
+  });
+}
+
+/** A loopback port nothing listens on: bound once by the kernel's choice, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const notFound: HostResolver = async (name) => {
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+};
+
+describe('every scanner, before any packet', () => {
+  const scanners = {
+    discoverHosts: (signal: AbortSignal) => discoverHosts({ targets: LOOPBACK, signal }),
+    tcpConnectScan: (signal: AbortSignal) => tcpConnectScan({ targets: LOOPBACK, ports: '1-100', signal }),
+    tcpSynScan: (signal: AbortSignal) => tcpSynScan({ targets: LOOPBACK, ports: '1-100', signal }),
+    tcpFlagScan: (signal: AbortSignal) => tcpFlagScan({ targets: LOOPBACK, ports: '1-100', scan: 'fin', signal }),
+    udpScan: (signal: AbortSignal) => udpScan({ targets: LOOPBACK, ports: '53', signal }),
+  };
+
+  for (const [name, start] of Object.entries(scanners)) {
+    it(`${name} throws an already-aborted signal's reason at once and opens nothing`, async () => {
+      const before = liveHandles();
+      const controller = new AbortController();
+      controller.abort();
+      await expect(start(controller.signal)[Symbol.asyncIterator]().next()).rejects.toMatchObject({ name: 'AbortError' });
+      await settled();
+      expectReleased(before);
+    });
+  }
+
+  it('port exclusions that remove every port are an ERR_INVALID_PORTS error quoting both lists', async () => {
+    for (const scan of [
+      () => tcpConnectScan({ targets: LOOPBACK, ports: '20-25', excludePorts: '1-100' }),
+      () => tcpSynScan({ targets: LOOPBACK, ports: '20-25', excludePorts: '1-100' }),
+      () => udpScan({ targets: LOOPBACK, ports: '53', excludePorts: 'U:53', skipDiscovery: true }),
+    ]) {
+      const error = await collect(scan()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_PORTS' });
+      expect((error as Error).message).toMatch(/port exclusions "(1-100|U:53)" remove every port of "(20-25|53)"/);
+    }
+  });
+
+  it('a host name that does not resolve is a warning event, and the scan goes on without it', async () => {
+    const events = await collect(tcpConnectScan({ targets: ['nowhere.test'], ports: '22', resolve: notFound }));
+    expect(events.map((e) => e.type)).toEqual(['warning', 'done']);
+    expect(events[0]).toMatchObject({ type: 'warning', code: 'UNRESOLVED_HOST', target: 'nowhere.test' });
+    expect((events[0] as { message: string }).message).toContain('ENOTFOUND');
+    const done = events[1];
+    expect(done?.type === 'done' && done.stats.sent).toBe(0);
+  });
+});
+
+describe('tcpConnectScan on loopback', () => {
+  let server: Server;
+  let open: number;
+  let closed: number;
+
+  beforeAll(async () => {
+    server = createServer((socket) => socket.destroy());
+    open = await listen(server);
+    closed = await closedPort();
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('reports open (syn-ack) and closed (conn-refused) with method connect, then done', async () => {
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T4' }));
+    const ports = events.filter((e): e is PortEvent => e.type === 'port').map((e) => `${e.port} ${e.state} ${e.reason} ${e.method}`);
+    expect(ports.sort()).toEqual([`${open} open syn-ack connect`, `${closed} closed conn-refused connect`].sort());
+    expect(events.at(-1)).toMatchObject({ type: 'done', stats: { sent: 2, received: 2, portsReported: 2 } });
+  });
+
+  it('drops the excluded ports', async () => {
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed) }));
+    expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([open]);
+  });
+
+  it('closes every socket and timer when the consumer breaks out of the loop', async () => {
+    await settled();
+    const before = liveHandles();
+    let seen = 0;
+    for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', maxInFlight: 256 })) {
+      if (event.type === 'port' && ++seen === 5) break;
+    }
+    await settled();
+    expectReleased(before);
+  });
+
+  it('rejects with the abort reason and closes everything when aborted mid-scan', async () => {
+    await settled();
+    const before = liveHandles();
+    const controller = new AbortController();
+    let seen = 0;
+    const run = (async () => {
+      for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', signal: controller.signal })) {
+        if (event.type === 'port' && ++seen === 5) controller.abort();
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await settled();
+    expectReleased(before);
+  });
+});
