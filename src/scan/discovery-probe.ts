@@ -9,7 +9,7 @@ import { IpProtocol, TcpFlags, createIcmpEchoTemplate, icmpReasonName, parseTcpS
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
 import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
-import { createTcpProbeModule, addressBytesOf, tcpProbeIdentity } from './tcp-probe.js';
+import { createTcpProbeModule, addressBytesOf, replyMatchesProbe, tcpProbeIdentity } from './tcp-probe.js';
 
 /** Which probes discovery sends to every host. */
 export interface DiscoveryProbes {
@@ -68,7 +68,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
       if (reply.protocol === IpProtocol.TCP) {
         const parsed = parseTcpSegment(reply.payload);
-        if (!parsed.ok) return { kind: 'invalid' };
+        if (!parsed.ok) return { kind: 'malformed' };
         const segment = parsed.value;
         const isSynPort = synPorts.includes(segment.sourcePort);
         const isAckPort = ackPorts.includes(segment.sourcePort);
@@ -77,9 +77,9 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
         if (!bytes) return { kind: 'invalid' };
         const identity = tcpProbeIdentity(ctx.key, ctx.lease, bytes, segment.sourcePort);
         if (identity.sourcePort !== segment.destinationPort) return { kind: 'invalid' };
-        const acked = (segment.flags & TcpFlags.ACK) !== 0 && ((segment.acknowledgment - identity.sequence) >>> 0) <= 2;
-        const echoed = isAckPort && segment.sequence === identity.sequence;
-        if (!acked && !echoed) return { kind: 'invalid' };
+        const matches =
+          (isSynPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.SYN)) || (isAckPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.ACK));
+        if (!matches) return { kind: 'invalid' };
         const rst = (segment.flags & TcpFlags.RST) !== 0;
         return hostUp(reply.source, rst ? 'reset' : 'syn-ack', isSynPort && !rst ? 'tcp-syn-ping' : isSynPort ? 'tcp-syn-ping' : 'tcp-ack-ping', reply.ttl);
       }

@@ -126,7 +126,11 @@ export interface ScanStats {
   retransmitted: number;
   /** Replies addressed to this scan that failed validation (wrong sequence, unknown quote). */
   invalid: number;
-  /** Replies that could not be parsed. */
+  /**
+   * Replies that could not be parsed: those routed to this scan, plus the
+   * packets the process-wide listener could not parse far enough to route
+   * while the scan ran (they may have been meant for another scan in the process).
+   */
   malformed: number;
   /** Valid replies for probes already decided. */
   duplicates: number;

@@ -49,6 +49,8 @@ export type ReplyVerdict =
   | { readonly kind: 'answer'; readonly key: string; readonly outcome: ProbeOutcome }
   /** Addressed to this scan but failed validation. */
   | { readonly kind: 'invalid' }
+  /** Addressed to this scan but could not be parsed (counted as malformed). */
+  | { readonly kind: 'malformed' }
   /** Ours, but says nothing about the probe (ignored, not counted as invalid). */
   | { readonly kind: 'ignore' };
 
@@ -208,6 +210,10 @@ export class ProbeEngine {
       this.stats.invalid++;
       return;
     }
+    if (verdict.kind === 'malformed') {
+      this.stats.malformed++;
+      return;
+    }
     let entry = this.inFlight.get(verdict.key);
     if (entry) this.inFlight.delete(verdict.key);
     else {
@@ -283,7 +289,7 @@ export class ProbeEngine {
   private maybeDone(): void {
     if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0) return;
     this.stats.durationMs = performance.now() - this.startedAt;
-    this.stats.malformed = this.lease.counters.malformed - this.malformedAtStart;
+    this.stats.malformed += this.lease.counters.malformed - this.malformedAtStart;
     this.queue.push({ type: 'done', stats: { ...this.stats } });
     this.stop();
   }

@@ -46,6 +46,23 @@ export function tcpProbeIdentity(key: CookieKey, lease: ListenerLease, destinati
   };
 }
 
+/**
+ * Whether a TCP reply answers a probe sent with `probeFlags` and sequence
+ * number `sequence` (RFC 9293, what Linux does):
+ * - to a probe carrying ACK, a reset takes its sequence number from that ACK field (we send ack = sequence);
+ * - otherwise the reply acknowledges what the probe consumed: its sequence
+ *   plus one for SYN and one for FIN, exactly for a SYN-ACK; a RST may
+ *   also acknowledge the bare sequence (some stacks do not count the flags).
+ */
+export function replyMatchesProbe(reply: { flags: number; sequence: number; acknowledgment: number }, sequence: number, probeFlags: number): boolean {
+  if ((probeFlags & TcpFlags.ACK) !== 0 && (reply.flags & TcpFlags.RST) !== 0 && reply.sequence === sequence) return true;
+  if ((reply.flags & TcpFlags.ACK) === 0) return false;
+  const consumed = ((probeFlags & TcpFlags.SYN) !== 0 ? 1 : 0) + ((probeFlags & TcpFlags.FIN) !== 0 ? 1 : 0);
+  const offset = (reply.acknowledgment - sequence) >>> 0;
+  if (offset === consumed) return true;
+  return (reply.flags & TcpFlags.RST) !== 0 && offset === 0;
+}
+
 /** Parses reply source text to bytes; undefined when it is not an address of that family. */
 export function addressBytesOf(family: 4 | 6, text: string): Uint8Array | undefined {
   try {
@@ -95,6 +112,7 @@ function silenceState(type: TcpScanType): ProbeOutcome['state'] {
  */
 export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN_FLAGS[type], ttl?: number): ProbeModule {
   const templates = new Map<string, TcpProbeTemplate>();
+  // Probes carrying ACK acknowledge their own sequence number: a reset then echoes it (see replyMatchesProbe).
   const sendsAck = (flags & TcpFlags.ACK) !== 0;
 
   function templateFor(family: 4 | 6, source: string): TcpProbeTemplate {
@@ -132,14 +150,11 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
       if (reply.protocol === IpProtocol.TCP) {
         const parsed = parseTcpSegment(reply.payload);
-        if (!parsed.ok) return { kind: 'invalid' };
+        if (!parsed.ok) return { kind: 'malformed' };
         const segment = parsed.value;
         const sequence = validSequence(ctx, reply.family, reply.source, segment.sourcePort, segment.destinationPort);
         if (sequence === undefined) return { kind: 'invalid' };
-        const ack = segment.acknowledgment;
-        const acked = (segment.flags & TcpFlags.ACK) !== 0 && ((ack - sequence) >>> 0) <= 2;
-        const echoedAck = sendsAck && segment.sequence === sequence;
-        if (!acked && !echoedAck) return { kind: 'invalid' };
+        if (!replyMatchesProbe(segment, sequence, flags)) return { kind: 'invalid' };
         const reading = classifyTcpReply(type, segment.flags, segment.window);
         if (!reading) return { kind: 'ignore' };
         return {

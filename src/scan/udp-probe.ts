@@ -53,7 +53,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
       if (reply.protocol === IpProtocol.UDP) {
         const parsed = parseUdpDatagram(reply.payload);
-        if (!parsed.ok) return { kind: 'invalid' };
+        if (!parsed.ok) return { kind: 'malformed' };
         const datagram = parsed.value;
         if (!expectedFrom(ctx, reply.family, reply.source, datagram.sourcePort, datagram.destinationPort)) return { kind: 'invalid' };
         return {

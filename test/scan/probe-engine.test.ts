@@ -123,12 +123,15 @@ describe('probe engine with a fake network', () => {
       receivedAt: performance.now(),
       payload: buildTcpSegment({ sourcePort: 22, destinationPort: 40_000, sequence: 1, acknowledgment: 999, flags: TcpFlags.SYN | TcpFlags.ACK }, { source: TARGET, destination: SOURCE }),
     });
+    // A TCP segment cut short after its ports (routed here by its destination port): malformed, dropped.
+    network.deliver({ family: 4, protocol: IpProtocol.TCP, source: TARGET, ttl: 64, receivedAt: performance.now(), payload: new Uint8Array([0, 22, 0x9c, 0x40, 1, 2]) });
     await run;
     engine.stop();
     expect(states(events)).toEqual({ 22: 'open/syn-ack', 81: 'filtered/no-response' });
     const stats = done(events);
     expect(stats.duplicates).toBe(2);
     expect(stats.invalid).toBe(1);
+    expect(stats.malformed).toBe(1);
     expect(events.filter((e) => e.type === 'port')).toHaveLength(2);
   });
 
