@@ -27,7 +27,7 @@ function fmt(n: number, digits = 2): string {
 
 async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConnectScan' | 'udpScan', nmapFlag: string, ports: string, portList: number[], protocol: 'tcp' | 'udp'): Promise<void> {
   const target = lab.t1.ipv4[0];
-  const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true });
+  const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true, compact: true });
   if (ours.errors.length > 0) throw new Error(`${name}: ${JSON.stringify(ours.errors)}`);
   const nmap = await runNmap(lab, [nmapFlag, '-Pn', '-T4', '-p', ports, target], { timeoutMs: 900_000 });
   const host = findHost(nmap, target);
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     if (wanted('udp')) await portScan(lab, 'UDP scan, 100 common ports', 'udpScan', '-sU', udp.join(','), udp, 'udp');
 
     if (wanted('sweep')) {
-      const ours = await scanInLab(lab, 'discoverHosts', { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1 }, { dist: true });
+      const ours = await scanInLab(lab, 'discoverHosts', { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1 }, { dist: true, compact: true });
       const nmap = await runNmap(lab, ['-sn', '-T4', lab.sweep.cidr]);
       const nmapUp = nmap.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
       const oursUp = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();

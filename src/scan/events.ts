@@ -40,6 +40,7 @@ export type ScanMethod =
   | 'udp'
   | 'icmp-echo'
   | 'tcp-syn-ping'
+  | 'tcp-connect-ping'
   | 'tcp-ack-ping'
   | 'user-set';
 
@@ -108,7 +109,8 @@ export interface WarningEvent {
    * (planning: the exclusions remove every target, an exclusion did not resolve),
    * `NO_ROUTE` (no route to a target; nothing is sent to it), `RATE_LIMITED`
    * (slowing down for a host that rate-limits answers), `HOST_TIMEOUT`,
-   * `CONNECT_ERROR` (a connect failed with an errno that names no port state).
+   * `CONNECT_ERROR` (a connect failed with an errno that names no port state),
+   * `FALLBACK_CONNECT` (a SYN scan without raw permission runs as a connect scan).
    */
   readonly code: string;
   readonly message: string;

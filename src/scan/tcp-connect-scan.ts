@@ -6,28 +6,40 @@
  * never sits in memory). A connection means open (`syn-ack`), a refusal closed
  * (`conn-refused`), a timeout after every retry filtered (`no-response`), and
  * the errors the kernel derives from ICMP filtered with the matching reason.
+ * Unless `skipDiscovery`, hosts are first pinged the way nmap does without
+ * privileges: a connection to ports 80 and 443, where any answer (even a
+ * refusal) means the host is up.
  *
  * @module
  */
 import { Socket } from 'node:net';
 import pLimit from 'p-limit';
-import type { ScanPair } from '../targets/index.js';
+import type { ScanPair, ScanPlan } from '../targets/index.js';
 import { RttEstimator } from '../transport/rtt-estimator.js';
+import type { TimingValues } from '../transport/timing.js';
+import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
-import { emptyStats, type PortEvent, type ScanEvent } from './events.js';
-import { defaultPortsFor, planWithWarnings, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
+import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
+import { addStats, defaultPortsFor, planWithWarnings, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
-/** How a failed connect reads, by errno code (Linux maps ICMP errors onto these). */
+/** How a failed connect reads, by errno code (Linux maps ICMP errors onto these), as nmap reads them. */
 const CONNECT_ERRORS: Readonly<Record<string, { state: PortEvent['state']; reason: string }>> = {
   ECONNREFUSED: { state: 'closed', reason: 'conn-refused' },
   ECONNRESET: { state: 'closed', reason: 'reset' },
   EHOSTUNREACH: { state: 'filtered', reason: 'host-unreach' },
+  EHOSTDOWN: { state: 'filtered', reason: 'host-unreach' },
   ENETUNREACH: { state: 'filtered', reason: 'net-unreach' },
+  ENETDOWN: { state: 'filtered', reason: 'net-unreach' },
+  ENONET: { state: 'filtered', reason: 'net-unreach' },
   EACCES: { state: 'filtered', reason: 'admin-prohibited' },
   EPERM: { state: 'filtered', reason: 'admin-prohibited' },
   ENOPROTOOPT: { state: 'filtered', reason: 'proto-unreach' },
+  ETIMEDOUT: { state: 'filtered', reason: 'no-response' },
 };
+
+/** Ports of the unprivileged host ping (nmap's default without raw sockets). */
+const PING_PORTS = [80, 443] as const;
 
 /**
  * Shortest wait for one connect attempt. Linux keeps an ICMP error that
@@ -40,11 +52,17 @@ const MIN_CONNECT_WAIT_MS = 1100;
 
 type Attempt = { kind: 'open'; rttMs: number } | { kind: 'error'; code: string; rttMs: number } | { kind: 'timeout' };
 
+/** What the connect loop concluded for one pair. */
+type Outcome = { state: PortEvent['state']; reason: string; rttMs?: number } | { unknownError: string };
+
+/** One address and port to connect to. */
+type ConnectTarget = Pick<ScanPair, 'family' | 'address' | 'port' | 'hostname'>;
+
 /**
  * One connection attempt. `active` holds a cancel function per open attempt,
  * so stopping the scan ends them all without an abort listener per socket.
  */
-function connectOnce(pair: ScanPair, timeoutMs: number, active: Set<() => void>): Promise<Attempt> {
+function connectOnce(target: ConnectTarget, timeoutMs: number, active: Set<() => void>): Promise<Attempt> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const started = performance.now();
@@ -58,94 +76,101 @@ function connectOnce(pair: ScanPair, timeoutMs: number, active: Set<() => void>)
     active.add(cancel);
     const timer = setTimeout(cancel, timeoutMs);
     socket.once('connect', () => settle({ kind: 'open', rttMs: performance.now() - started }));
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }),
-    );
-    socket.connect({ host: pair.address, port: pair.port, family: pair.family });
+    socket.once('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }));
+    socket.connect({ host: target.address, port: target.port, family: target.family });
   });
 }
 
-/**
- * Scans TCP ports with full connections.
- *
- * @example
- * ```ts
- * for await (const event of tcpConnectScan({ targets: '127.0.0.1', ports: '22,80,443' })) {
- *   if (event.type === 'port') console.log(event.port, event.state, event.reason);
- * }
- * ```
- */
-export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  throwIfAborted(options.signal);
-  validateScanOptions(options);
-  const timing = timingOf(options);
-  const { plan, warnings } = await planWithWarnings(options, options.targets, { spec: options.ports ?? defaultPortsFor('tcp'), exclude: options.excludePorts, protocol: 'tcp' }, true);
-  throwIfAborted(options.signal);
-  yield* warnings;
+/** The state one scan's connections share: pacing, timeouts, retries, statistics, cancellation. */
+class Connector {
+  readonly stats: ScanStats = emptyStats();
+  readonly active = new Set<() => void>();
+  readonly stopped = new AbortController();
+  private readonly rtt: RttEstimator;
+  private readonly bucket: TokenBucket | undefined;
+  private nextStartAt = 0;
+  /** Whether attempts wait for a rate or a scan delay (most scans do not: no await per attempt then). */
+  private readonly paced: boolean;
+  /** As nmap: one retry while every answer came to a first attempt; more once answers needed more. */
+  private maxAnsweredAttempt = 0;
 
-  const stats = emptyStats();
-  const started = performance.now();
-  const rtt = new RttEstimator(timing);
-  const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
-  const limit = pLimit(concurrency);
-  const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
-  const stop = new AbortController();
-  const active = new Set<() => void>();
-  const stopAll = (): void => {
-    stop.abort();
-    limit.clearQueue();
-    for (const cancel of [...active]) cancel();
-  };
-  const onAbort = (): void => {
-    stopAll();
-    queue.close(options.signal?.reason);
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  constructor(
+    private readonly timing: TimingValues,
+    rate: number | undefined,
+  ) {
+    this.rtt = new RttEstimator(timing);
+    this.bucket = rate === undefined || rate === Number.POSITIVE_INFINITY ? undefined : new TokenBucket({ rate });
+    this.paced = this.bucket !== undefined || timing.scanDelayMs > 0;
+  }
 
-  // As nmap: one retry while every answer came to a first attempt; more once answers needed more.
-  let maxAnsweredAttempt = 0;
-  const allowedAttempts = (): number => 1 + Math.min(timing.maxRetries, Math.max(1, maxAnsweredAttempt));
-  const probe = async (pair: ScanPair): Promise<void> => {
-    for (let attempt = 1; attempt <= allowedAttempts(); attempt++) {
-      if (stop.signal.aborted) return;
-      stats.sent++;
-      if (attempt > 1) stats.retransmitted++;
-      const result = await connectOnce(pair, Math.min(timing.maxRttTimeoutMs, Math.max(rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), active);
-      if (stop.signal.aborted) return;
-      if (result.kind === 'timeout') continue;
-      if (attempt === 1) rtt.addSample(result.rttMs);
-      if (attempt > maxAnsweredAttempt) maxAnsweredAttempt = attempt;
-      stats.received++;
-      const reading = result.kind === 'open' ? { state: 'open' as const, reason: 'syn-ack' } : CONNECT_ERRORS[result.code];
-      if (!reading) {
-        const code = result.kind === 'error' ? result.code : 'UNKNOWN';
-        queue.push({ type: 'warning', code: 'CONNECT_ERROR', message: `connect to ${pair.address}:${pair.port} failed with ${code}`, target: pair.address });
-        return;
+  /** Ends every connection in flight; later attempts do not start. */
+  stop(): void {
+    this.stopped.abort();
+    for (const cancel of [...this.active]) cancel();
+  }
+
+  /** Waits for the rate and the scan delay (nmap's --scan-delay; T0-T2 also send one probe at a time). */
+  private async pace(): Promise<void> {
+    if (this.bucket) await this.bucket.take(1, this.stopped.signal).catch(() => undefined);
+    const delay = this.timing.scanDelayMs;
+    if (delay <= 0) return;
+    const now = performance.now();
+    const wait = this.nextStartAt - now;
+    this.nextStartAt = Math.max(now, this.nextStartAt) + delay;
+    if (wait > 0) await this.sleep(wait);
+  }
+
+  /** Waits `ms`, or less when the scan stops. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopped.signal;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Connects to `target` with retries; undefined when the scan stopped first. */
+  async probe(target: ConnectTarget): Promise<Outcome | undefined> {
+    for (let attempt = 1; attempt <= 1 + Math.min(this.timing.maxRetries, Math.max(1, this.maxAnsweredAttempt)); attempt++) {
+      if (this.stopped.signal.aborted) return undefined;
+      if (this.paced) {
+        await this.pace();
+        if (this.stopped.signal.aborted) return undefined;
       }
-      emit(pair, reading.state, reading.reason, result.rttMs);
-      return;
+      this.stats.sent++;
+      if (attempt > 1) this.stats.retransmitted++;
+      const result = await connectOnce(target, Math.min(this.timing.maxRttTimeoutMs, Math.max(this.rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), this.active);
+      if (this.stopped.signal.aborted) return undefined;
+      if (result.kind === 'timeout') continue;
+      if (attempt === 1) this.rtt.addSample(result.rttMs);
+      if (attempt > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempt;
+      this.stats.received++;
+      if (result.kind === 'open') return { state: 'open', reason: 'syn-ack', rttMs: result.rttMs };
+      const reading = CONNECT_ERRORS[result.code];
+      return reading ? { ...reading, rttMs: result.rttMs } : { unknownError: result.code };
     }
-    emit(pair, 'filtered', 'no-response', undefined);
-  };
+    return { state: 'filtered', reason: 'no-response' };
+  }
 
-  const emit = (pair: ScanPair, state: PortEvent['state'], reason: string, rttMs: number | undefined): void => {
-    stats.portsReported++;
-    const event: PortEvent = {
-      type: 'port',
-      family: pair.family,
-      address: pair.address,
-      ...(pair.hostname !== undefined ? { hostname: pair.hostname } : {}),
-      protocol: 'tcp',
-      port: pair.port,
-      state,
-      reason,
-      ...(rttMs !== undefined ? { rttMs: Math.round(rttMs * 1000) / 1000 } : {}),
-      method: 'connect',
-    };
-    queue.push(event);
-  };
-
-  const feed = async (): Promise<void> => {
+  /**
+   * Probes every target of a lazy iterable with at most `concurrency`
+   * connections at once (p-limit, fed as slots free up), calling `settle` with
+   * each outcome. Pauses while `hasRoom` says the consumer is behind.
+   */
+  async run<T extends ConnectTarget>(
+    targets: Iterable<T>,
+    concurrency: number,
+    queue: EventQueue<ScanEvent>,
+    settle: (target: T, outcome: Outcome) => void,
+  ): Promise<void> {
+    const limit = pLimit(concurrency);
+    const abandon = (): void => limit.clearQueue();
+    this.stopped.signal.addEventListener('abort', abandon, { once: true });
     // Tasks handed to p-limit and not finished: at most `concurrency` run, as many more wait.
     let outstanding = 0;
     let slotFreed: (() => void) | undefined;
@@ -156,20 +181,142 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
       slotFreed = undefined;
       wake?.();
     };
-    for (const pair of plan.pairs()) {
-      while (outstanding >= concurrency * 2 && !stop.signal.aborted) await waitForSlot();
-      if (!queue.hasRoom()) await queue.waitForRoom();
-      if (stop.signal.aborted) break;
-      outstanding++;
-      limit(() => probe(pair)).then(finished, finished);
+    try {
+      for (const target of targets) {
+        while (outstanding >= concurrency * 2 && !this.stopped.signal.aborted) await waitForSlot();
+        if (!queue.hasRoom()) await queue.waitForRoom();
+        if (this.stopped.signal.aborted) break;
+        outstanding++;
+        limit(() => this.probe(target)).then((outcome) => {
+          if (outcome !== undefined) settle(target, outcome);
+          finished();
+        }, finished);
+      }
+      while (outstanding > 0 && !this.stopped.signal.aborted) await waitForSlot();
+    } finally {
+      this.stopped.signal.removeEventListener('abort', abandon);
     }
-    while (outstanding > 0 && !stop.signal.aborted) await waitForSlot();
+  }
+}
+
+function connectWarning(target: ConnectTarget, code: string): ScanEvent {
+  return { type: 'warning', code: 'CONNECT_ERROR', message: `connect to ${target.address}:${target.port} failed with ${code}`, target: target.address };
+}
+
+/** The (host, ping port) targets of a plan's hosts, lazily. */
+function* pingTargets(plan: ScanPlan): Generator<ConnectTarget & { host: string }> {
+  for (const host of plan.hosts()) {
+    for (const port of PING_PORTS) yield { family: host.family, address: host.address, port, hostname: host.hostname, host: host.address };
+  }
+}
+
+/**
+ * Pings the plan's hosts with connections to ports 80 and 443: the first
+ * answer of a host (connected or refused) reports it up, silence on both down.
+ * Resolves with the hosts found up.
+ */
+async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: number, queue: EventQueue<ScanEvent>): Promise<Map<string, string | undefined>> {
+  const up = new Map<string, string | undefined>();
+  const pending = new Map<string, number>();
+  await connector.run(pingTargets(plan), concurrency, queue, (target, outcome) => {
+    const left = (pending.get(target.host) ?? PING_PORTS.length) - 1;
+    pending.set(target.host, left);
+    if (up.has(target.host)) {
+      if (left === 0) pending.delete(target.host);
+      return;
+    }
+    // Connected or refused: the host is there. Silence or an ICMP error (filtered): try the other port first.
+    const answered = !('unknownError' in outcome) && outcome.state !== 'filtered';
+    if (!answered && left > 0) return;
+    pending.delete(target.host);
+    const event: { -readonly [K in keyof HostEvent]: HostEvent[K] } = {
+      type: 'host',
+      family: target.family,
+      address: target.address,
+      status: answered ? 'up' : 'down',
+      reason: 'unknownError' in outcome ? 'no-response' : outcome.reason,
+      method: 'tcp-connect-ping',
+    };
+    if (target.hostname !== undefined) event.hostname = target.hostname;
+    if (answered && 'rttMs' in outcome && outcome.rttMs !== undefined) event.rttMs = Math.round(outcome.rttMs * 1000) / 1000;
+    if (answered) {
+      up.set(target.address, target.hostname);
+      connector.stats.hostsUp++;
+    }
+    queue.push(event);
+  });
+  return up;
+}
+
+/**
+ * Scans TCP ports with full connections.
+ *
+ * @example
+ * ```ts
+ * for await (const event of tcpConnectScan({ targets: '127.0.0.1', ports: '22,80,443', skipDiscovery: true })) {
+ *   if (event.type === 'port') console.log(event.port, event.state, event.reason);
+ * }
+ * ```
+ */
+export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  throwIfAborted(options.signal);
+  validateScanOptions(options);
+  const timing = timingOf(options);
+  const ports = { spec: options.ports ?? defaultPortsFor('tcp'), exclude: options.excludePorts, protocol: 'tcp' as const };
+  const first = await planWithWarnings(options, options.targets, ports, true);
+  throwIfAborted(options.signal);
+  yield* first.warnings;
+
+  const started = performance.now();
+  const connector = new Connector(timing, options.rate);
+  const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
+  const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
+  const onAbort = (): void => {
+    connector.stop();
+    queue.close(options.signal?.reason);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const scanPorts = async (): Promise<void> => {
+    if (!options.skipDiscovery) {
+      const up = await pingHosts(connector, first.plan, concurrency, queue);
+      if (connector.stopped.signal.aborted || up.size === 0) return;
+      // As the raw scans: order, shard and resume apply to the port phase over the hosts found up.
+      const second = await planWithWarnings(options, [...up.keys()], ports, false);
+      for (const warning of second.warnings) queue.push(warning);
+      await connector.run(second.plan.pairs(), concurrency, queue, (pair, outcome) => emitPort(pair, outcome, up.get(pair.address)));
+      return;
+    }
+    await connector.run(first.plan.pairs(), concurrency, queue, (pair, outcome) => emitPort(pair, outcome, pair.hostname));
   };
 
-  feed().then(
+  const emitPort = (pair: ConnectTarget, outcome: Outcome, hostname: string | undefined): void => {
+    if ('unknownError' in outcome) {
+      queue.push(connectWarning(pair, outcome.unknownError));
+      return;
+    }
+    connector.stats.portsReported++;
+    const event: { -readonly [K in keyof PortEvent]: PortEvent[K] } = {
+      type: 'port',
+      family: pair.family,
+      address: pair.address,
+      protocol: 'tcp',
+      port: pair.port,
+      state: outcome.state,
+      reason: outcome.reason,
+      method: 'connect',
+    };
+    if (hostname !== undefined) event.hostname = hostname;
+    if (outcome.rttMs !== undefined) event.rttMs = Math.round(outcome.rttMs * 1000) / 1000;
+    queue.push(event);
+  };
+
+  scanPorts().then(
     () => {
+      const stats = emptyStats();
+      addStats(stats, connector.stats);
       stats.durationMs = performance.now() - started;
-      queue.push({ type: 'done', stats: { ...stats } });
+      queue.push({ type: 'done', stats });
       queue.close();
     },
     (error: unknown) => queue.close(error),
@@ -178,7 +325,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   try {
     yield* queue.drain();
   } finally {
-    stopAll();
+    connector.stop();
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

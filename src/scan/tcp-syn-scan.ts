@@ -37,6 +37,11 @@ export interface SynScanOptions extends PortScanOptions {
 export async function* tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   throwIfAborted(options.signal);
   if (options.fallback === 'connect' && !hasRawPermission(4)) {
+    yield {
+      type: 'warning',
+      code: 'FALLBACK_CONNECT',
+      message: 'No raw socket permission (CAP_NET_RAW): running a TCP connect scan instead of a SYN scan; its events say method "connect".',
+    };
     yield* tcpConnectScan(options);
     return;
   }

@@ -32,16 +32,17 @@ type ChildLine =
   | ScanEvent
   | { type: 'error'; code?: string; message?: string }
   | { type: 'process'; baselineRssKb: number; maxRssKb: number }
-  | { type: 'summary'; counts: Record<string, number> };
+  | { type: 'summary'; counts: Record<string, number> }
+  | { type: 'compact-ports'; rows: [4 | 6, string, number, PortEvent['state'], string, PortEvent['method']][] };
 
 export async function scanInLab(
   lab: Lab,
   scanner: ScannerName,
   options: Record<string, unknown>,
-  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; compact?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
 ): Promise<LabScanResult> {
   const started = performance.now();
-  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter })])], {
+  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter, compact: opts.compact })])], {
     timeoutMs: opts.timeoutMs ?? 120_000,
   });
   const wallMs = performance.now() - started;
@@ -55,6 +56,9 @@ export async function scanInLab(
     if (line.type === 'error') errors.push(line);
     else if (line.type === 'process') rssAboveBaselineKb = line.maxRssKb - line.baselineRssKb;
     else if (line.type === 'summary') stateCounts = line.counts;
+    else if (line.type === 'compact-ports') {
+      for (const [family, address, port, state, reason, method] of line.rows) events.push({ type: 'port', family, address, protocol: scanner === 'udpScan' ? 'udp' : 'tcp', port, state, reason, method });
+    }
     else events.push(line);
   }
   const done = events.find((e) => e.type === 'done');

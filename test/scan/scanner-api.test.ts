@@ -127,14 +127,33 @@ describe('tcpConnectScan on loopback', () => {
   });
 
   it('reports open (syn-ack) and closed (conn-refused) with method connect, then done', async () => {
-    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T4' }));
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T4', skipDiscovery: true }));
     const ports = events.filter((e): e is PortEvent => e.type === 'port').map((e) => `${e.port} ${e.state} ${e.reason} ${e.method}`);
     expect(ports.sort()).toEqual([`${open} open syn-ack connect`, `${closed} closed conn-refused connect`].sort());
     expect(events.at(-1)).toMatchObject({ type: 'done', stats: { sent: 2, received: 2, portsReported: 2 } });
   });
 
+  it('pings the host first (a connection to 80 and 443: a refusal is an answer), then scans its ports', async () => {
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open}`, timing: 'T4' }));
+    expect(events.map((e) => e.type)).toEqual(['host', 'port', 'done']);
+    expect(events[0]).toMatchObject({ type: 'host', address: LOOPBACK, status: 'up', method: 'tcp-connect-ping' });
+    expect(['syn-ack', 'conn-refused']).toContain((events[0] as { reason: string }).reason);
+    expect(events[1]).toMatchObject({ port: open, state: 'open', method: 'connect' });
+    expect(events[2]).toMatchObject({ type: 'done', stats: { hostsUp: 1, portsReported: 1 } });
+  });
+
+  it('waits the scan delay between connections (nmap --scan-delay) and sends one at a time under T2', async () => {
+    const events = await collect(
+      tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T2', timingOverrides: { scanDelayMs: 150 }, skipDiscovery: true }),
+    );
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.stats.portsReported).toBe(2);
+    // Two connections, the second one at least one delay after the first.
+    expect(done?.type === 'done' && done.stats.durationMs).toBeGreaterThanOrEqual(140);
+  });
+
   it('drops the excluded ports', async () => {
-    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed) }));
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed), skipDiscovery: true }));
     expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([open]);
   });
 

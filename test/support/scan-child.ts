@@ -7,6 +7,7 @@
  * With dist, the built package in dist/ is loaded instead of src/ (benchmarks; run npm run build first).
  * With breakAfter (abortAfter), the loop is left (the signal aborted) after that many events;
  * an abort ends in an error line with the abort's name as code.
+ * With compact, port events are printed as rows in one line before done (see scan-in-lab.ts).
  * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
  */
 import type * as Portscout from '../../src/index.js';
@@ -23,6 +24,8 @@ const request = JSON.parse(process.argv[2] ?? '{}') as {
   breakAfter?: number;
   /** Abort the scan's signal after this many events. */
   abortAfter?: number;
+  /** Keep port events as [family, address, port, state, reason, method] rows and print them in one line before done (benchmarks: the consumer costs next to nothing). */
+  compact?: boolean;
 };
 // With dist, the built package runs as users run it: without tsx's source-mapped stack traces,
 // which cost every Error (a refused connect is one) a source-map lookup.
@@ -40,10 +43,16 @@ const options = request.abortAfter === undefined ? request.options : { ...reques
 let seen = 0;
 try {
   const counts: Record<string, number> = {};
+  const rows: unknown[][] = [];
   for await (const event of scanner(options as never)) {
     seen++;
     if (request.abortAfter !== undefined && seen >= request.abortAfter) controller.abort();
     if (request.breakAfter !== undefined && seen > request.breakAfter) break;
+    if (request.compact && event.type === 'port') {
+      rows.push([event.family, event.address, event.port, event.state, event.reason, event.method]);
+      continue;
+    }
+    if (request.compact && event.type === 'done') process.stdout.write(`${JSON.stringify({ type: 'compact-ports', rows })}\n`);
     if (request.quiet && event.type === 'port') {
       counts[event.state] = (counts[event.state] ?? 0) + 1;
       continue;
