@@ -70,15 +70,27 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     }
   }
 
-  it("udpScan of t1 (no ICMP rate limit) gives nmap's states and reasons", async () => {
-    const ports = [...new Set([...declaredPorts(lab.groundTruth, t1v4, 'udp'), 123, 137, 500])].sort((a, b) => a - b);
-    const portList = ports.join(',');
-    const ours = await scanInLab(lab, 'udpScan', { targets: t1v4, ports: portList, skipDiscovery: true, timing: 'T4', maxRetries: 2 });
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    it(`udpScan of t1 over ${family} (no ICMP rate limit) gives nmap's states and reasons`, async () => {
+      const address = family === 'ipv4' ? t1v4 : t1v6;
+      const ports = [...new Set([...declaredPorts(lab.groundTruth, address, 'udp'), 123, 137, 500])].sort((a, b) => a - b);
+      const portList = ports.join(',');
+      const ours = await scanInLab(lab, 'udpScan', { targets: address, ports: portList, skipDiscovery: true, timing: 'T4', maxRetries: 2 });
+      expect(ours.errors).toEqual([]);
+      const nmap = await runNmap(lab, [...(family === 'ipv6' ? ['-6'] : []), '-sU', '-Pn', '-T4', '--max-retries', '2', '-p', portList, address]);
+      expect(comparePortStates(findHost(nmap, address)!, ours.ports, { udp: ports })).toEqual([]);
+      const dns = ours.ports.find((p) => p.port === 53);
+      expect(dns?.state).toBe('open');
+      expect(ours.ports.find((p) => p.port === 161)?.reason).toBe('admin-prohibited');
+    });
+  }
+
+  it('discoverHosts finds t1 over IPv6 by ICMPv6 echo (and t1 over IPv4 by ICMP echo)', async () => {
+    const ours = await scanInLab(lab, 'discoverHosts', { targets: [t1v6, t1v4], timing: 'T4', maxRetries: 2 });
     expect(ours.errors).toEqual([]);
-    const nmap = await runNmap(lab, ['-sU', '-Pn', '-T4', '--max-retries', '2', '-p', portList, t1v4]);
-    expect(comparePortStates(findHost(nmap, t1v4)!, ours.ports, { udp: ports })).toEqual([]);
-    const dns = ours.ports.find((p) => p.port === 53);
-    expect(dns?.state).toBe('open');
+    expect(ours.hosts.map((h) => `${h.address} ${h.status} ${h.reason} ${h.method}`).sort()).toEqual(
+      [`${t1v4} up echo-reply icmp-echo`, `${t1v6} up echo-reply icmp-echo`].sort(),
+    );
   });
 
   it('udpScan of rate-limited t2: every closed port closed (ground truth; nmap -sU says open|filtered here)', async () => {
