@@ -11,5 +11,5 @@ export { tcpConnectScan } from './tcp-connect-scan.js';
 export { tcpSynScan, type SynScanOptions } from './tcp-syn-scan.js';
 export { tcpFlagScan, type FlagScanOptions } from './tcp-flag-scan.js';
 export { udpScan } from './udp-scan.js';
-export { TCP_SCAN_FLAGS, type TcpScanType } from './tcp-probe.js';
+export { TCP_SCAN_FLAGS, replyMatchesProbe, type TcpScanType } from './tcp-probe.js';
 export { UDP_PAYLOAD_PORTS, describeUdpPayload, udpPayloadFor } from './udp-payloads.js';

@@ -71,13 +71,17 @@ function* hostTargets(plan: ScanPlan): Generator<ProbeTarget> {
   for (const host of plan.hosts()) yield toProbeTarget(host, 'host', 0);
 }
 
-function roundRtt(rttMs: number): number {
+/** A round-trip time in milliseconds, rounded to the microsecond as events carry it. */
+export function roundRtt(rttMs: number): number {
   return Math.round(rttMs * 1000) / 1000;
 }
 
+/** An event type with its fields writable, for building an event field by field. */
+export type Building<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Builds a `port` event (fields without a value are left out, so events serialise compactly). */
 export function portEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined, method: ScanMethod): PortEvent {
-  const event: { -readonly [K in keyof PortEvent]: PortEvent[K] } = {
+  const event: Building<PortEvent> = {
     type: 'port',
     family: target.family,
     address: target.address,
@@ -98,7 +102,7 @@ export function portEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: num
 
 /** Builds a `host` event. */
 export function hostEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): HostEvent {
-  const event: { -readonly [K in keyof HostEvent]: HostEvent[K] } = {
+  const event: Building<HostEvent> = {
     type: 'host',
     family: target.family,
     address: target.address,

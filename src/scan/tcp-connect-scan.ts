@@ -20,7 +20,7 @@ import type { TimingValues } from '../transport/timing.js';
 import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
 import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
-import { addStats, defaultPortsFor, planWithWarnings, throwIfAborted, timingOf, validateScanOptions } from './probe-scan.js';
+import { addStats, defaultPortsFor, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /** How a failed connect reads, by errno code (Linux maps ICMP errors onto these), as nmap reads them. */
@@ -229,7 +229,7 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
     const answered = !('unknownError' in outcome) && outcome.state !== 'filtered';
     if (!answered && left > 0) return;
     pending.delete(target.host);
-    const event: { -readonly [K in keyof HostEvent]: HostEvent[K] } = {
+    const event: Building<HostEvent> = {
       type: 'host',
       family: target.family,
       address: target.address,
@@ -238,7 +238,7 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
       method: 'tcp-connect-ping',
     };
     if (target.hostname !== undefined) event.hostname = target.hostname;
-    if (answered && 'rttMs' in outcome && outcome.rttMs !== undefined) event.rttMs = Math.round(outcome.rttMs * 1000) / 1000;
+    if (answered && 'rttMs' in outcome && outcome.rttMs !== undefined) event.rttMs = roundRtt(outcome.rttMs);
     if (answered) {
       up.set(target.address, target.hostname);
       connector.stats.hostsUp++;
@@ -296,7 +296,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
       return;
     }
     connector.stats.portsReported++;
-    const event: { -readonly [K in keyof PortEvent]: PortEvent[K] } = {
+    const event: Building<PortEvent> = {
       type: 'port',
       family: pair.family,
       address: pair.address,
@@ -307,7 +307,7 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
       method: 'connect',
     };
     if (hostname !== undefined) event.hostname = hostname;
-    if (outcome.rttMs !== undefined) event.rttMs = Math.round(outcome.rttMs * 1000) / 1000;
+    if (outcome.rttMs !== undefined) event.rttMs = roundRtt(outcome.rttMs);
     queue.push(event);
   };
 

@@ -53,6 +53,12 @@ export function tcpProbeIdentity(key: CookieKey, lease: ListenerLease, destinati
  * - otherwise the reply acknowledges what the probe consumed: its sequence
  *   plus one for SYN and one for FIN, exactly for a SYN-ACK; a RST may
  *   also acknowledge the bare sequence (some stacks do not count the flags).
+ *
+ * @example
+ * ```ts
+ * replyMatchesProbe({ flags: TcpFlags.SYN | TcpFlags.ACK, sequence: 7, acknowledgment: 1001 }, 1000, TcpFlags.SYN); // true
+ * replyMatchesProbe({ flags: TcpFlags.SYN | TcpFlags.ACK, sequence: 7, acknowledgment: 1002 }, 1000, TcpFlags.SYN); // false
+ * ```
  */
 export function replyMatchesProbe(reply: { flags: number; sequence: number; acknowledgment: number }, sequence: number, probeFlags: number): boolean {
   if ((probeFlags & TcpFlags.ACK) !== 0 && (reply.flags & TcpFlags.RST) !== 0 && reply.sequence === sequence) return true;

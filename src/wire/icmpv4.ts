@@ -21,7 +21,15 @@ import { wireFail, type WireResult } from './wire-error.js';
  */
 export const ICMP_HEADER_LENGTH = 8;
 
-interface Icmpv4Common {
+/**
+ * Fields every parsed ICMPv4 message has.
+ *
+ * @example
+ * ```ts
+ * const common: Icmpv4Common = { type: 0, code: 0, checksum: 0xffff, checksumValid: true };
+ * ```
+ */
+export interface Icmpv4Common {
   readonly type: number;
   readonly code: number;
   readonly checksum: number;

@@ -15,7 +15,15 @@ import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
-interface Icmpv6Common {
+/**
+ * Fields every parsed ICMPv6 message has.
+ *
+ * @example
+ * ```ts
+ * const common: Icmpv6Common = { type: 129, code: 0, checksum: 0x1234 };
+ * ```
+ */
+export interface Icmpv6Common {
   readonly type: number;
   readonly code: number;
   readonly checksum: number;

@@ -82,9 +82,9 @@ export {
   timeExceededCodeName,
 } from './icmp-names.js';
 export { ICMP_HEADER_LENGTH, buildIcmpv4Message, icmpv4MessageLength, parseIcmpv4Message } from './icmpv4.js';
-export type { Icmpv4Message, Icmpv4MessageInit } from './icmpv4.js';
+export type { Icmpv4Common, Icmpv4Message, Icmpv4MessageInit } from './icmpv4.js';
 export { buildIcmpv6Message, icmpv6MessageLength, parseIcmpv6Message, verifyIcmpv6Checksum } from './icmpv6.js';
-export type { Icmpv6Message, Icmpv6MessageInit } from './icmpv6.js';
+export type { Icmpv6Common, Icmpv6Message, Icmpv6MessageInit } from './icmpv6.js';
 export { parseQuotedDatagram } from './quoted-datagram.js';
 export type { QuotedDatagram } from './quoted-datagram.js';
 export { createIcmpEchoTemplate, createTcpProbeTemplate, createUdpProbeTemplate } from './probe-template.js';
