@@ -48,11 +48,19 @@ export class EventQueue<T> {
     this.wake();
   }
 
-  /** Ends the stream after the queued items; with an error, the consumer throws it after them. */
+  /**
+   * Ends the stream after the queued items. With an error (an abort, a
+   * failure) the queued items are dropped and the consumer throws it at its
+   * next read, as Node's `events.on` does on abort.
+   */
   close(error?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    if (error !== undefined) this.failure = { error };
+    if (error !== undefined) {
+      this.failure = { error };
+      this.items = [];
+      this.head = 0;
+    }
     this.wake();
     this.wakeProducer?.();
   }

@@ -7,7 +7,7 @@ export * from './events.js';
 export type { PortScanOptions, ScanOptions } from './scan-options.js';
 export { discoverHosts, type DiscoveryOptions } from './host-discovery.js';
 export type { DiscoveryProbes } from './discovery-probe.js';
-export { tcpConnectScan } from './tcp-connect-scan.js';
+export { tcpConnectScan, type ConnectScanOptions } from './tcp-connect-scan.js';
 export { tcpSynScan, type SynScanOptions } from './tcp-syn-scan.js';
 export { tcpFlagScan, type FlagScanOptions } from './tcp-flag-scan.js';
 export { udpScan } from './udp-scan.js';

@@ -12,9 +12,11 @@
  *
  * @module
  */
-import { Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
+import { PortscoutError } from '../errors.js';
 import type { ScanPair, ScanPlan } from '../targets/index.js';
+import { connectAttempt, ConnectWorkerPool, type ConnectAttempt } from '../transport/connect-attempts.js';
 import { RttEstimator } from '../transport/rtt-estimator.js';
 import type { TimingValues } from '../transport/timing.js';
 import { TokenBucket } from '../transport/token-bucket.js';
@@ -50,36 +52,14 @@ const PING_PORTS = [80, 443] as const;
  */
 const MIN_CONNECT_WAIT_MS = 1100;
 
-type Attempt = { kind: 'open'; rttMs: number } | { kind: 'error'; code: string; rttMs: number } | { kind: 'timeout' };
-
 /** What the connect loop concluded for one pair. */
 type Outcome = { state: PortEvent['state']; reason: string; rttMs?: number } | { unknownError: string };
 
 /** One address and port to connect to. */
 type ConnectTarget = Pick<ScanPair, 'family' | 'address' | 'port' | 'hostname'>;
 
-/**
- * One connection attempt. `active` holds a cancel function per open attempt,
- * so stopping the scan ends them all without an abort listener per socket.
- */
-function connectOnce(target: ConnectTarget, timeoutMs: number, active: Set<() => void>): Promise<Attempt> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const started = performance.now();
-    const settle = (attempt: Attempt): void => {
-      if (!active.delete(cancel)) return;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(attempt);
-    };
-    const cancel = (): void => settle({ kind: 'timeout' });
-    active.add(cancel);
-    const timer = setTimeout(cancel, timeoutMs);
-    socket.once('connect', () => settle({ kind: 'open', rttMs: performance.now() - started }));
-    socket.once('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }));
-    socket.connect({ host: target.address, port: target.port, family: target.family });
-  });
-}
+/** Pairs from which a connect scan spreads its attempts over worker threads by default. */
+const WORKERS_FROM_PAIRS = 4096;
 
 /** The state one scan's connections share: pacing, timeouts, retries, statistics, cancellation. */
 class Connector {
@@ -97,6 +77,8 @@ class Connector {
   constructor(
     private readonly timing: TimingValues,
     rate: number | undefined,
+    /** Worker threads that make the attempts; none: on this thread. */
+    private readonly pool: ConnectWorkerPool | undefined,
   ) {
     this.rtt = new RttEstimator(timing);
     this.bucket = rate === undefined || rate === Number.POSITIVE_INFINITY ? undefined : new TokenBucket({ rate });
@@ -107,6 +89,11 @@ class Connector {
   stop(): void {
     this.stopped.abort();
     for (const cancel of [...this.active]) cancel();
+    void this.pool?.close();
+  }
+
+  private attempt(target: ConnectTarget, timeoutMs: number): Promise<ConnectAttempt> {
+    return this.pool ? this.pool.attempt(target, timeoutMs) : connectAttempt(target, timeoutMs, this.active);
   }
 
   /** Waits for the rate and the scan delay (nmap's --scan-delay; T0-T2 also send one probe at a time). */
@@ -144,7 +131,7 @@ class Connector {
       }
       this.stats.sent++;
       if (attempt > 1) this.stats.retransmitted++;
-      const result = await connectOnce(target, Math.min(this.timing.maxRttTimeoutMs, Math.max(this.rtt.timeoutMs, MIN_CONNECT_WAIT_MS)), this.active);
+      const result = await this.attempt(target, Math.min(this.timing.maxRttTimeoutMs, Math.max(this.rtt.timeoutMs, MIN_CONNECT_WAIT_MS)));
       if (this.stopped.signal.aborted) return undefined;
       if (result.kind === 'timeout') continue;
       if (attempt === 1) this.rtt.addSample(result.rttMs);
@@ -248,6 +235,17 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
   return up;
 }
 
+/** Options of {@link tcpConnectScan}. */
+export interface ConnectScanOptions extends PortScanOptions {
+  /**
+   * Worker threads that make the connection attempts (the kernel's work for
+   * each handshake runs on the thread that connects). 0 connects on this
+   * thread. Default: the cores available (at most 4) for scans of 4096 pairs
+   * or more, 0 for smaller ones.
+   */
+  readonly workers?: number;
+}
+
 /**
  * Scans TCP ports with full connections.
  *
@@ -258,9 +256,12 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
  * }
  * ```
  */
-export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   throwIfAborted(options.signal);
   validateScanOptions(options);
+  if (options.workers !== undefined && !(Number.isSafeInteger(options.workers) && options.workers >= 0)) {
+    throw new PortscoutError('ERR_INVALID_OPTION', `Option workers must be a whole number >= 0 (0 connects on this thread); got ${String(options.workers)}.`);
+  }
   const timing = timingOf(options);
   const ports = { spec: options.ports ?? defaultPortsFor('tcp'), exclude: options.excludePorts, protocol: 'tcp' as const };
   const first = await planWithWarnings(options, options.targets, ports, true);
@@ -268,9 +269,11 @@ export async function* tcpConnectScan(options: PortScanOptions): AsyncGenerator<
   yield* first.warnings;
 
   const started = performance.now();
-  const connector = new Connector(timing, options.rate);
   const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
   const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
+  const workers = options.workers ?? (first.plan.size >= WORKERS_FROM_PAIRS && concurrency > 1 ? Math.min(availableParallelism(), 4) : 0);
+  const pool = workers > 0 ? new ConnectWorkerPool(workers, (error) => queue.close(error)) : undefined;
+  const connector = new Connector(timing, options.rate, pool);
   const onAbort = (): void => {
     connector.stop();
     queue.close(options.signal?.reason);

@@ -1,0 +1,109 @@
+/**
+ * Connection attempts on worker threads (loopback only): the pool reports what
+ * the kernel says, settles what is still out when closed, and a connect scan
+ * on workers that stops early lets its process exit by itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectWorkerPool, connectAttempt } from '../../src/transport/connect-attempts.js';
+import { tcpConnectScan, type PortEvent, type ScanEvent } from '../../src/index.js';
+
+const LOOPBACK = '127.0.0.1';
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('no port'));
+      else resolve(address.port);
+    });
+  });
+}
+
+describe('connection attempts', () => {
+  let server: Server;
+  let open: number;
+  let closed: number;
+
+  beforeAll(async () => {
+    server = createServer((socket) => socket.destroy());
+    open = await listen(server);
+    const probe = createServer();
+    closed = await listen(probe);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('on worker threads: connected, refused, and timeouts for what is still out at close', async () => {
+    const errors: Error[] = [];
+    const pool = new ConnectWorkerPool(2, (error) => errors.push(error));
+    try {
+      const [a, b] = await Promise.all([
+        pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000),
+        pool.attempt({ family: 4, address: LOOPBACK, port: closed }, 2000),
+      ]);
+      expect(a.kind).toBe('open');
+      expect(b).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
+      // Not yet sent to a worker (batches leave on the next turn): closing settles it as a timeout.
+      const late = pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000);
+      await pool.close();
+      expect(await late).toEqual({ kind: 'timeout' });
+      expect(await pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000)).toEqual({ kind: 'timeout' });
+      expect(errors).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('on this thread: the same readings, and cancel functions end attempts in flight', async () => {
+    const active = new Set<() => void>();
+    expect((await connectAttempt({ family: 4, address: LOOPBACK, port: open }, 2000, active)).kind).toBe('open');
+    expect(await connectAttempt({ family: 4, address: LOOPBACK, port: closed }, 2000, active)).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
+    expect(active.size).toBe(0);
+    const pending = connectAttempt({ family: 4, address: LOOPBACK, port: open }, 2000, active);
+    for (const cancel of [...active]) cancel();
+    expect(await pending).toEqual({ kind: 'timeout' });
+  });
+
+  it('a connect scan gives the same results on workers as on this thread', async () => {
+    const ports = `${open},${closed}`;
+    const states = async (workers: number): Promise<string[]> => {
+      const events: ScanEvent[] = [];
+      for await (const event of tcpConnectScan({ targets: LOOPBACK, ports, skipDiscovery: true, workers })) events.push(event);
+      return events.filter((e): e is PortEvent => e.type === 'port').map((e) => `${e.port} ${e.state} ${e.reason}`).sort();
+    };
+    const onThread = await states(0);
+    expect(onThread).toEqual([`${open} open syn-ack`, `${closed} closed conn-refused`].sort());
+    expect(await states(2)).toEqual(onThread);
+  });
+
+  it('rejects a workers option that is not a whole number >= 0', async () => {
+    const run = tcpConnectScan({ targets: LOOPBACK, ports: '1', workers: -1 })[Symbol.asyncIterator]().next();
+    await expect(run).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('workers') });
+  });
+
+  it('workers run whatever flags the process was started with (here --input-type=module)', () => {
+    const script = `import { tcpConnectScan } from './src/index.ts';
+      let ports = 0;
+      for await (const e of tcpConnectScan({ targets: '127.0.0.1', ports: '1-300', skipDiscovery: true, workers: 2 })) if (e.type === 'port') ports++;
+      console.log(ports);`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('300');
+  });
+
+  for (const how of ['break', 'abort'] as const) {
+    it(`a scan on worker threads left by ${how} lets its process exit by itself`, () => {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/connect-scan-child.ts', how], { encoding: 'utf8', timeout: 30_000 });
+      expect(child.error, 'the child was killed at the timeout: something kept it alive').toBeUndefined();
+      expect(child.status).toBe(0);
+      // An abort throws at the next read: events still queued then are not delivered.
+      expect(JSON.parse(child.stdout.trim())).toEqual({ how, outcome: how === 'break' ? 'left' : 'AbortError', ports: 5 });
+    });
+  }
+});
