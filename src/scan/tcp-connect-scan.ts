@@ -175,8 +175,11 @@ class Connector {
         if (this.stopped.signal.aborted) break;
         outstanding++;
         limit(() => this.probe(target)).then((outcome) => {
-          if (outcome !== undefined) settle(target, outcome);
-          finished();
+          try {
+            if (outcome !== undefined) settle(target, outcome);
+          } finally {
+            finished();
+          }
         }, finished);
       }
       while (outstanding > 0 && !this.stopped.signal.aborted) await waitForSlot();
@@ -191,9 +194,9 @@ function connectWarning(target: ConnectTarget, code: string): ScanEvent {
 }
 
 /** The (host, ping port) targets of a plan's hosts, lazily. */
-function* pingTargets(plan: ScanPlan): Generator<ConnectTarget & { host: string }> {
+function* pingTargets(plan: ScanPlan): Generator<ConnectTarget> {
   for (const host of plan.hosts()) {
-    for (const port of PING_PORTS) yield { family: host.family, address: host.address, port, hostname: host.hostname, host: host.address };
+    for (const port of PING_PORTS) yield { family: host.family, address: host.address, port, hostname: host.hostname };
   }
 }
 
@@ -206,16 +209,16 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
   const up = new Map<string, string | undefined>();
   const pending = new Map<string, number>();
   await connector.run(pingTargets(plan), concurrency, queue, (target, outcome) => {
-    const left = (pending.get(target.host) ?? PING_PORTS.length) - 1;
-    pending.set(target.host, left);
-    if (up.has(target.host)) {
-      if (left === 0) pending.delete(target.host);
+    const left = (pending.get(target.address) ?? PING_PORTS.length) - 1;
+    pending.set(target.address, left);
+    if (up.has(target.address)) {
+      if (left === 0) pending.delete(target.address);
       return;
     }
     // Connected or refused: the host is there. Silence or an ICMP error (filtered): try the other port first.
     const answered = !('unknownError' in outcome) && outcome.state !== 'filtered';
     if (!answered && left > 0) return;
-    pending.delete(target.host);
+    pending.delete(target.address);
     const event: Building<HostEvent> = {
       type: 'host',
       family: target.family,
