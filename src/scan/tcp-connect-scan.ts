@@ -73,6 +73,11 @@ class Connector {
   private readonly paced: boolean;
   /** As nmap: one retry while every answer came to a first attempt; more once answers needed more. */
   private maxAnsweredAttempt = 0;
+  /** First attempt per host, kept only with a host timeout; hosts whose time ran out. */
+  private readonly hostStarted = new Map<string, number>();
+  private readonly timedOutHosts = new Set<string>();
+  /** Called once per host whose host timeout runs out (its remaining pairs are skipped). */
+  onHostTimeout: (address: string, limitMs: number) => void = () => {};
 
   constructor(
     private readonly timing: TimingValues,
@@ -121,10 +126,27 @@ class Connector {
     });
   }
 
-  /** Connects to `target` with retries; undefined when the scan stopped first. */
+  /** Whether the host's time (hostTimeoutMs, nmap's --host-timeout) is up; reports it once. */
+  private hostTimedOut(address: string): boolean {
+    const limit = this.timing.hostTimeoutMs;
+    if (limit === undefined || limit <= 0) return false;
+    if (this.timedOutHosts.has(address)) return true;
+    const now = performance.now();
+    const started = this.hostStarted.get(address);
+    if (started === undefined) {
+      this.hostStarted.set(address, now);
+      return false;
+    }
+    if (now - started <= limit) return false;
+    this.timedOutHosts.add(address);
+    this.onHostTimeout(address, limit);
+    return true;
+  }
+
+  /** Connects to `target` with retries; undefined when the scan stopped first or the host's time ran out. */
   async probe(target: ConnectTarget): Promise<Outcome | undefined> {
     for (let attempt = 1; attempt <= 1 + Math.min(this.timing.maxRetries, Math.max(1, this.maxAnsweredAttempt)); attempt++) {
-      if (this.stopped.signal.aborted) return undefined;
+      if (this.stopped.signal.aborted || this.hostTimedOut(target.address)) return undefined;
       if (this.paced) {
         await this.pace();
         if (this.stopped.signal.aborted) return undefined;
@@ -277,6 +299,8 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
   const workers = options.workers ?? (first.plan.size >= WORKERS_FROM_PAIRS && concurrency > 1 ? Math.min(availableParallelism(), 4) : 0);
   const pool = workers > 0 ? new ConnectWorkerPool(workers, (error) => queue.close(error)) : undefined;
   const connector = new Connector(timing, options.rate, pool);
+  connector.onHostTimeout = (address, limit) =>
+    queue.push({ type: 'warning', code: 'HOST_TIMEOUT', message: `Skipping ${address}: host timeout of ${limit} ms reached.`, target: address });
   const onAbort = (): void => {
     connector.stop();
     queue.close(options.signal?.reason);

@@ -152,6 +152,18 @@ describe('tcpConnectScan on loopback', () => {
     expect(done?.type === 'done' && done.stats.durationMs).toBeGreaterThanOrEqual(140);
   });
 
+  it('skips the rest of a host when its host timeout runs out, with one HOST_TIMEOUT warning', async () => {
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', skipDiscovery: true, hostTimeout: 20, workers: 0, maxInFlight: 8 }));
+    const warnings = events.filter((e) => e.type === 'warning');
+    expect(warnings).toEqual([expect.objectContaining({ code: 'HOST_TIMEOUT', target: LOOPBACK })]);
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+    // Some ports were scanned before the time ran out, far from all of them.
+    const reported = done?.type === 'done' ? done.stats.portsReported : 0;
+    expect(reported).toBeGreaterThan(0);
+    expect(reported).toBeLessThan(65535);
+  });
+
   it('drops the excluded ports', async () => {
     const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed), skipDiscovery: true }));
     expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([open]);
