@@ -19,6 +19,12 @@ import { topPorts } from '../src/index.js';
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const wanted = (row: string): boolean => only === undefined || only.has(row);
 
+/** Judgements against issue 4's targets, printed after the table. */
+const verdicts: string[] = [];
+const judge = (what: string, met: boolean, detail: string): void => {
+  verdicts.push(`${what}: ${met ? 'met' : 'NOT met'} (${detail})`);
+};
+
 const rows: string[][] = [['scan', 'portscout s', 'nmap s', 'ratio', 'pkts/s', 'states match', 'notes']];
 
 function fmt(n: number, digits = 2): string {
@@ -33,6 +39,9 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
   const host = findHost(nmap, target);
   const diffs = host ? comparePortStates(host, ours.ports, protocol === 'tcp' ? { tcp: portList } : { udp: portList }, { reasons: false }) : ['nmap did not report the host'];
   const seconds = ours.stats.durationMs / 1000;
+  const ratio = seconds / nmap.elapsedSeconds;
+  if (scanner === 'tcpSynScan') judge('SYN scan in at most half of nmap -sS -T4 time, same states', ratio <= 0.5 && diffs.length === 0, `ratio ${fmt(ratio)}`);
+  if (scanner === 'tcpConnectScan') judge('connect scan no slower than nmap -sT -T4, same states', ratio <= 1 && diffs.length === 0, `ratio ${fmt(ratio)}`);
   rows.push([name, fmt(seconds), fmt(nmap.elapsedSeconds), fmt(seconds / nmap.elapsedSeconds), fmt(ours.stats.sent / seconds, 0), diffs.length === 0 ? 'yes' : `NO (${diffs.length})`, `sent ${ours.stats.sent}, retx ${ours.stats.retransmitted}, child wall ${fmt(ours.wallMs / 1000)} s`]);
   if (diffs.length > 0) console.error(name, diffs.slice(0, 10));
 }
@@ -54,6 +63,7 @@ async function main(): Promise<void> {
       const nmapUp = nmap.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
       const oursUp = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
       const seconds = ours.stats.durationMs / 1000;
+      judge('sweep of a /24 under 2 s, same hosts up', seconds < 2 && JSON.stringify(oursUp) === JSON.stringify(nmapUp), `${fmt(seconds)} s`);
       rows.push(['ICMP sweep /24 (5 live + self)', fmt(seconds), fmt(nmap.elapsedSeconds), fmt(seconds / nmap.elapsedSeconds), fmt(ours.stats.sent / seconds, 0), JSON.stringify(oursUp) === JSON.stringify(nmapUp) ? 'yes' : 'NO', `up ${oursUp.length}; nmap uses ARP, portscout ICMP echo + TCP pings`]);
     }
 
@@ -69,6 +79,8 @@ async function main(): Promise<void> {
       );
       if (big.errors.length > 0) throw new Error(JSON.stringify(big.errors));
       const bigSeconds = big.stats.durationMs / 1000;
+      const rssMb = (big.rssAboveBaselineKb ?? 0) / 1024;
+      judge('SYN scan of a /16 x 100 ports under 100 MB peak RSS', rssMb < 100, `+${fmt(rssMb, 1)} MB`);
       rows.push(['SYN /16 x 100 ports', fmt(bigSeconds), '-', '-', fmt(big.stats.sent / bigSeconds, 0), '-', `peak RSS +${fmt((big.rssAboveBaselineKb ?? 0) / 1024, 1)} MB above baseline; states ${JSON.stringify(big.stateCounts)}`]);
     }
   } finally {
@@ -76,6 +88,7 @@ async function main(): Promise<void> {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+  for (const verdict of verdicts) console.log(verdict);
 }
 
 main().catch((error: unknown) => {

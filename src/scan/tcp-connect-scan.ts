@@ -260,7 +260,14 @@ async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: numb
   return up;
 }
 
-/** Options of {@link tcpConnectScan}. */
+/**
+ * Options of {@link tcpConnectScan}.
+ *
+ * @example
+ * ```ts
+ * const options: ConnectScanOptions = { targets: '198.18.1.10', ports: '-', timing: 'T4', workers: 2 };
+ * ```
+ */
 export interface ConnectScanOptions extends PortScanOptions {
   /**
    * Worker threads that make the connection attempts (the kernel's work for
