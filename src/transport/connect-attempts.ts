@@ -56,7 +56,8 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
   });
 }
 
-// The worker's attempt is connectAttempt above, as plain CommonJS run with `eval`: the same text works from src/ (tests), dist/index.js and dist/index.cjs.
+// The worker's attempt is connectAttempt above, as plain CommonJS run with `eval`:
+// the same text works from src/ (tests), dist/index.js and dist/index.cjs.
 // Messages in: batches of [id, family, address, port, timeoutMs]. Out: batches of [id, kind, code, rttMs],
 // kind 0 connected, 1 error (code), 2 timeout.
 const WORKER_SOURCE = `
