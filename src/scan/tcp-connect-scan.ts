@@ -304,14 +304,15 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
   const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
   const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
   const workers = options.workers ?? (first.plan.size >= WORKERS_FROM_PAIRS && concurrency > 1 ? Math.min(availableParallelism(), 4) : 0);
-  const pool = workers > 0 ? new ConnectWorkerPool(workers, (error) => queue.close(error)) : undefined;
+  const onFailure = (error: unknown): void => {
+    connector.stop();
+    queue.close(error);
+  };
+  const pool = workers > 0 ? new ConnectWorkerPool(workers, onFailure) : undefined;
   const connector = new Connector(timing, options.rate, pool);
   connector.onHostTimeout = (address, limit) =>
     queue.push({ type: 'warning', code: 'HOST_TIMEOUT', message: `Skipping ${address}: host timeout of ${limit} ms reached.`, target: address });
-  const onAbort = (): void => {
-    connector.stop();
-    queue.close(options.signal?.reason);
-  };
+  const onAbort = (): void => onFailure(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const scanPorts = async (): Promise<void> => {
@@ -356,7 +357,7 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
       queue.push({ type: 'done', stats });
       queue.close();
     },
-    (error: unknown) => queue.close(error),
+    onFailure,
   );
 
   try {

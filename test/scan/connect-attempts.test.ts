@@ -60,6 +60,20 @@ describe('connection attempts', () => {
     }
   });
 
+  it('reports a worker that dies, once, and settles what it had as timeouts', async () => {
+    const errors: Error[] = [];
+    const pool = new ConnectWorkerPool(1, (error) => errors.push(error));
+    // Kill the worker behind the pool's back, as a crash would, before the attempt is posted to it
+    // (attempts leave in a batch on the next turn of the event loop).
+    const pending = pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000);
+    const terminated = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
+    await terminated;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await pending).toEqual({ kind: 'timeout' });
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/a connect worker exited with code/)]);
+    await pool.close();
+  });
+
   it('on this thread: the same readings, and cancel functions end attempts in flight', async () => {
     const active = new Set<() => void>();
     expect((await connectAttempt({ family: 4, address: LOOPBACK, port: open }, 2000, active)).kind).toBe('open');
