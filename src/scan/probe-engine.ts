@@ -16,6 +16,7 @@ import { RttEstimator } from '../transport/rtt-estimator.js';
 import type { TimingValues } from '../transport/timing.js';
 import type { CookieKey } from './probe-cookie.js';
 import { EventQueue } from './event-queue.js';
+import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { emptyStats, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
 
 /** One unit of work: a host (discovery) or a host and port. */
@@ -147,9 +148,8 @@ export class ProbeEngine {
   private readonly awaitingRetry = new Map<string, InFlight>();
   private readonly ready: { target: ProbeTarget; attempts: number }[] = [];
   private readonly hosts = new Map<string, HostPace>();
-  /** First send per host, kept only when a host timeout is set. */
-  private readonly hostStarted = new Map<string, number>();
-  private readonly timedOutHosts = new Set<string>();
+  /** nmap's --host-timeout, from each host's first probe. */
+  private readonly hostTimeouts: HostTimeouts;
   private readonly ctx: ProbeContext;
   private pendingSends = 0;
   /** Highest attempt number that got an answer so far (nmap's max_successful_tryno, scan-wide). */
@@ -181,6 +181,7 @@ export class ProbeEngine {
     this.queue = new EventQueue(options.queueCapacity);
     this.bucket = new TokenBucket({ rate: options.rate, burst: Number.isFinite(options.rate) ? Math.max(1, Math.ceil(options.rate / 100)) : undefined });
     this.rtt = new RttEstimator(options.timing);
+    this.hostTimeouts = new HostTimeouts(options.timing.hostTimeoutMs, (address, limit) => this.queue.push(hostTimeoutWarning(address, limit)));
     this.malformedAtStart = lease.counters.malformed;
     this.ctx = {
       key,
@@ -349,18 +350,6 @@ export class ProbeEngine {
     });
   }
 
-  /** Whether the host's time (hostTimeoutMs) is up; warns once when it runs out. */
-  private hostTimedOut(target: ProbeTarget, now: number): boolean {
-    const limit = this.options.timing.hostTimeoutMs;
-    if (limit === undefined || limit <= 0) return false;
-    if (this.timedOutHosts.has(target.address)) return true;
-    const started = this.hostStarted.get(target.address);
-    if (started === undefined || now - started <= limit) return false;
-    this.timedOutHosts.add(target.address);
-    this.queue.push({ type: 'warning', code: 'HOST_TIMEOUT', message: `Skipping ${target.address}: host timeout of ${limit} ms reached.`, target: target.address });
-    return true;
-  }
-
   /** Picks the next thing to send: a due retransmission first, then fresh work. */
   private nextWork(targets: Iterator<ProbeTarget>, now: number): { target: ProbeTarget; attempts: number } | number | undefined {
     let soonest: number | undefined;
@@ -410,7 +399,7 @@ export class ProbeEngine {
         await this.sleep(work - now);
         continue;
       }
-      if (this.hostTimedOut(work.target, now)) {
+      if (this.hostTimeouts.isOver(work.target.address, now)) {
         this.awaitingRetry.delete(targetKey(work.target.address, work.target.port));
         continue;
       }
@@ -435,7 +424,6 @@ export class ProbeEngine {
     const key = targetKey(target.address, target.port);
     const pace = this.pace(target);
     if (pace) pace.nextSendAt = now + pace.delayMs;
-    if (this.options.timing.hostTimeoutMs && !this.hostStarted.has(target.address)) this.hostStarted.set(target.address, now);
     const timeout = this.retransmitTimeout(attempt);
     const entry: InFlight = { target, attempts: attempt, sentAt: now, deadline: now + timeout };
     this.awaitingRetry.delete(key);
@@ -513,7 +501,7 @@ export class ProbeEngine {
         continue;
       }
       this.inFlight.delete(key);
-      if (this.hostTimedOut(entry.target, now)) continue;
+      if (this.hostTimeouts.isOver(entry.target.address, now)) continue;
       if (entry.attempts <= maxRetries) {
         this.awaitingRetry.set(key, entry);
         this.ready.push({ target: entry.target, attempts: entry.attempts });

@@ -21,6 +21,7 @@ import { RttEstimator } from '../transport/rtt-estimator.js';
 import type { TimingValues } from '../transport/timing.js';
 import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
+import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
 import { addStats, defaultPortsFor, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
@@ -73,18 +74,18 @@ class Connector {
   private readonly paced: boolean;
   /** As nmap: one retry while every answer came to a first attempt; more once answers needed more. */
   private maxAnsweredAttempt = 0;
-  /** First attempt per host, kept only with a host timeout; hosts whose time ran out. */
-  private readonly hostStarted = new Map<string, number>();
-  private readonly timedOutHosts = new Set<string>();
-  /** Called once per host whose host timeout runs out (its remaining pairs are skipped). */
-  onHostTimeout: (address: string, limitMs: number) => void = () => {};
+  /** nmap's --host-timeout: the remaining pairs of a host whose time ran out are skipped. */
+  private readonly hostTimeouts: HostTimeouts;
 
   constructor(
     private readonly timing: TimingValues,
     rate: number | undefined,
     /** Worker threads that make the attempts; none: on this thread. */
     private readonly pool: ConnectWorkerPool | undefined,
+    /** Where warnings (host timeouts) go. */
+    warn: (event: ScanEvent) => void,
   ) {
+    this.hostTimeouts = new HostTimeouts(timing.hostTimeoutMs, (address, limit) => warn(hostTimeoutWarning(address, limit)));
     this.rtt = new RttEstimator(timing);
     this.bucket = rate === undefined || rate === Number.POSITIVE_INFINITY ? undefined : new TokenBucket({ rate });
     this.paced = this.bucket !== undefined || timing.scanDelayMs > 0;
@@ -126,27 +127,10 @@ class Connector {
     });
   }
 
-  /** Whether the host's time (hostTimeoutMs, nmap's --host-timeout) is up; reports it once. */
-  private hostTimedOut(address: string): boolean {
-    const limit = this.timing.hostTimeoutMs;
-    if (limit === undefined || limit <= 0) return false;
-    if (this.timedOutHosts.has(address)) return true;
-    const now = performance.now();
-    const started = this.hostStarted.get(address);
-    if (started === undefined) {
-      this.hostStarted.set(address, now);
-      return false;
-    }
-    if (now - started <= limit) return false;
-    this.timedOutHosts.add(address);
-    this.onHostTimeout(address, limit);
-    return true;
-  }
-
   /** Connects to `target` with retries; undefined when the scan stopped first or the host's time ran out. */
   async probe(target: ConnectTarget): Promise<Outcome | undefined> {
     for (let attempt = 1; attempt <= 1 + Math.min(this.timing.maxRetries, Math.max(1, this.maxAnsweredAttempt)); attempt++) {
-      if (this.stopped.signal.aborted || this.hostTimedOut(target.address)) return undefined;
+      if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) return undefined;
       if (this.paced) {
         await this.pace();
         if (this.stopped.signal.aborted) return undefined;
@@ -309,9 +293,7 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
     queue.close(error);
   };
   const pool = workers > 0 ? new ConnectWorkerPool(workers, onFailure) : undefined;
-  const connector = new Connector(timing, options.rate, pool);
-  connector.onHostTimeout = (address, limit) =>
-    queue.push({ type: 'warning', code: 'HOST_TIMEOUT', message: `Skipping ${address}: host timeout of ${limit} ms reached.`, target: address });
+  const connector = new Connector(timing, options.rate, pool, (event) => queue.push(event));
   const onAbort = (): void => onFailure(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
