@@ -206,6 +206,15 @@ export async function* runHostScan(options: ScanOptions, module: ProbeModule): A
 }
 
 /**
+ * The options of a port scan's discovery phase: every target is pinged; shard
+ * and resume apply to the port phase over the hosts found up (applying them
+ * to both phases would shard the space twice).
+ */
+export function discoveryPhase<T extends ScanOptions>(options: T): T {
+  return { ...options, shard: undefined, resume: undefined };
+}
+
+/**
  * A port scan with one raw module: discovery first unless `skipDiscovery`,
  * then every (host, port) pair of the plan. Yields one `done` with the
  * statistics of both phases.
@@ -229,7 +238,7 @@ export async function* runPortScan(
     // Validate the port list before any discovery packet leaves.
     await planScan({ targets: [], ports, excludePorts: options.excludePorts, defaultProtocol: protocol, allowEmpty: true });
     const up: string[] = [];
-    for await (const event of runHostScan(options, discovery)) {
+    for await (const event of runHostScan(discoveryPhase(options), discovery)) {
       if (event.type === 'done') {
         addStats(stats, event.stats);
         continue;

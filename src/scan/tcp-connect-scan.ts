@@ -23,7 +23,7 @@ import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
-import { addStats, defaultPortsFor, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
+import { addStats, defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /** How a failed connect reads, by errno code (Linux maps ICMP errors onto these), as nmap reads them. */
@@ -280,7 +280,8 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
   }
   const timing = timingOf(options);
   const ports = { spec: options.ports ?? defaultPortsFor('tcp'), exclude: options.excludePorts, protocol: 'tcp' as const };
-  const first = await planWithWarnings(options, options.targets, ports, true);
+  // With discovery, every target is pinged; shard and resume apply to the port phase.
+  const first = await planWithWarnings(options.skipDiscovery ? options : discoveryPhase(options), options.targets, ports, true);
   throwIfAborted(options.signal);
   yield* first.warnings;
 

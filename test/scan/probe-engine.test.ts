@@ -18,6 +18,7 @@ function targets(protocol: 'tcp' | 'udp', ports: readonly number[], address = TA
 }
 
 interface EngineExtra {
+  hostTimeoutMs?: number;
   maxRetries?: number;
   queueCapacity?: number;
   signal?: AbortSignal;
@@ -37,6 +38,7 @@ function engineFor(module: ProbeModule, network: FakeNetwork, extra: EngineExtra
       maxRttTimeoutMs: Math.max(60, timeout ?? 0),
       maxRetries: extra.maxRetries ?? 2,
       maxScanDelayMs: 200,
+      ...(extra.hostTimeoutMs !== undefined ? { hostTimeoutMs: extra.hostTimeoutMs } : {}),
     },
   });
   return new ProbeEngine(
@@ -165,6 +167,16 @@ describe('probe engine with a fake network', () => {
     expect(stats.sent).toBe(1);
     expect(stats.duplicates).toBe(0);
     expect(stats.received).toBe(1);
+  });
+
+  it('gives up on a host when its host timeout runs out: one HOST_TIMEOUT warning, no more probes to it', async () => {
+    // Every port drops; a 20 ms timeout and 5 retries would take well over the 50 ms host timeout.
+    const network = createFakeNetwork({ ports: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [2000 + i, 'drop'])) });
+    const ports = Array.from({ length: 50 }, (_, i) => 2000 + i);
+    const events = await collect(engineFor(createTcpProbeModule('syn'), network, { hostTimeoutMs: 50, maxRetries: 5, maxInFlight: 4, timeoutMs: 20 }), targets('tcp', ports));
+    expect(events.filter((e) => e.type === 'warning')).toEqual([expect.objectContaining({ code: 'HOST_TIMEOUT', target: TARGET })]);
+    expect(network.sent.length).toBeLessThan(ports.length);
+    expect(events.at(-1)?.type).toBe('done');
   });
 
   it('reads ACK, FIN and Window scans as nmap does', async () => {

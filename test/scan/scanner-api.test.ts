@@ -164,6 +164,17 @@ describe('tcpConnectScan on loopback', () => {
     expect(reported).toBeLessThan(65535);
   });
 
+  it('with discovery, shards split the port phase: together they scan every pair exactly once', async () => {
+    const scanned: string[] = [];
+    for (const index of [0, 1]) {
+      const events = await collect(tcpConnectScan({ targets: '127.0.0.1-2', ports: `${open},${closed}`, shard: { index, count: 2 }, workers: 0 }));
+      // Every shard pings every target.
+      expect(events.filter((e) => e.type === 'host').map((e) => (e as { address: string }).address).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
+      for (const e of events) if (e.type === 'port') scanned.push(`${e.address}:${e.port}`);
+    }
+    expect(scanned.sort()).toEqual([`127.0.0.1:${open}`, `127.0.0.1:${closed}`, `127.0.0.2:${open}`, `127.0.0.2:${closed}`].sort());
+  });
+
   it('drops the excluded ports', async () => {
     const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed), skipDiscovery: true }));
     expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([open]);
