@@ -48,21 +48,24 @@ export class EventQueue<T> {
     this.wake();
   }
 
-  /**
-   * Ends the stream after the queued items. With an error (an abort, a
-   * failure) the queued items are dropped and the consumer throws it at its
-   * next read, as Node's `events.on` does on abort.
-   */
+  /** Ends the stream after the queued items; with an error (a failure), the consumer throws it after them. */
   close(error?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    if (error !== undefined) {
-      this.failure = { error };
-      this.items = [];
-      this.head = 0;
-    }
+    if (error !== undefined) this.failure = { error };
     this.wake();
     this.wakeProducer?.();
+  }
+
+  /**
+   * Ends the stream at once for an abort: the queued items are dropped and the
+   * consumer throws `reason` at its next read, as Node's `events.on` does.
+   */
+  abort(reason: unknown): void {
+    if (this.closed) return;
+    this.items = [];
+    this.head = 0;
+    this.close(reason ?? new Error('aborted'));
   }
 
   /** Resolves when the consumer has taken items so that there is room again (or the queue closed). */

@@ -161,7 +161,11 @@ export class ProbeEngine {
   private wakeSender: (() => void) | undefined;
   private readonly startedAt = performance.now();
   private readonly malformedAtStart: number;
-  private readonly onAbort = (): void => this.fail(this.options.signal?.reason);
+  private readonly onAbort = (): void => {
+    if (this.stopped) return;
+    this.queue.abort(this.options.signal?.reason);
+    this.stop();
+  };
 
   private readonly lease: ListenerLease;
 

@@ -295,8 +295,13 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
   };
   const pool = workers > 0 ? new ConnectWorkerPool(workers, onFailure) : undefined;
   const connector = new Connector(timing, options.rate, pool, (event) => queue.push(event));
-  const onAbort = (): void => onFailure(options.signal?.reason);
+  const onAbort = (): void => {
+    connector.stop();
+    queue.abort(options.signal?.reason);
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // The consumer may have aborted while it read the planning warnings: a listener added now would never fire.
+  if (options.signal?.aborted) onAbort();
 
   const scanPorts = async (): Promise<void> => {
     if (!options.skipDiscovery) {

@@ -22,16 +22,25 @@ describe('EventQueue', () => {
     expect(await read(queue)).toEqual({ items: [1, 2] });
   });
 
-  it('closed with an error, drops what is queued and throws at the next read', async () => {
+  it('closed with an error (a failure), delivers what is queued, then throws it', async () => {
+    const queue = new EventQueue<number>(4);
+    queue.push(1);
+    queue.push(2);
+    const failure = new Error('raw socket closed');
+    queue.close(failure);
+    expect(await read(queue)).toEqual({ items: [1, 2], error: failure });
+  });
+
+  it('aborted, drops what is queued and throws the reason at the next read', async () => {
     const queue = new EventQueue<number>(4);
     queue.push(1);
     queue.push(2);
     const reason = new Error('aborted');
-    queue.close(reason);
+    queue.abort(reason);
     expect(await read(queue)).toEqual({ items: [], error: reason });
   });
 
-  it('an error while the consumer is reading ends the stream after the item in hand', async () => {
+  it('an abort while the consumer is reading ends the stream after the item in hand', async () => {
     const queue = new EventQueue<number>(4);
     const seen: number[] = [];
     for (let i = 1; i <= 3; i++) queue.push(i);
@@ -40,7 +49,7 @@ describe('EventQueue', () => {
       (async () => {
         for await (const item of queue.drain()) {
           seen.push(item);
-          if (item === 1) queue.close(reason);
+          if (item === 1) queue.abort(reason);
         }
       })(),
     ).rejects.toBe(reason);

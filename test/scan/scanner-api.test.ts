@@ -101,6 +101,19 @@ describe('every scanner, before any packet', () => {
     }
   });
 
+  it('an abort while the consumer reads the planning warnings stops the scan', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const run = (async () => {
+      for await (const event of tcpConnectScan({ targets: ['nowhere.test', LOOPBACK], ports: '1-3000', resolve: notFound, skipDiscovery: true, signal: controller.signal })) {
+        seen.push(event.type);
+        if (event.type === 'warning') controller.abort();
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual(['warning']);
+  });
+
   it('a host name that does not resolve is a warning event, and the scan goes on without it', async () => {
     const events = await collect(tcpConnectScan({ targets: ['nowhere.test'], ports: '22', resolve: notFound }));
     expect(events.map((e) => e.type)).toEqual(['warning', 'done']);
