@@ -84,6 +84,8 @@ class Connector {
     private readonly pool: ConnectWorkerPool | undefined,
     /** Where warnings (host timeouts) go. */
     warn: (event: ScanEvent) => void,
+    /** Ends the scan with an error (a probe or the consumer's callback threw). */
+    private readonly fail: (error: unknown) => void,
   ) {
     this.hostTimeouts = new HostTimeouts(timing.hostTimeoutMs, (address, limit) => warn(hostTimeoutWarning(address, limit)));
     this.rtt = new RttEstimator(timing);
@@ -180,13 +182,12 @@ class Connector {
         if (!queue.hasRoom()) await queue.waitForRoom();
         if (this.stopped.signal.aborted) break;
         outstanding++;
-        limit(() => this.probe(target)).then((outcome) => {
-          try {
+        limit(() => this.probe(target))
+          .then((outcome) => {
             if (outcome !== undefined) settle(target, outcome);
-          } finally {
-            finished();
-          }
-        }, finished);
+          })
+          .catch(this.fail)
+          .finally(finished);
       }
       while (outstanding > 0 && !this.stopped.signal.aborted) await waitForSlot();
     } finally {
@@ -213,33 +214,37 @@ function* pingTargets(plan: ScanPlan): Generator<ConnectTarget> {
  */
 async function pingHosts(connector: Connector, plan: ScanPlan, concurrency: number, queue: EventQueue<ScanEvent>): Promise<Map<string, string | undefined>> {
   const up = new Map<string, string | undefined>();
-  const pending = new Map<string, number>();
-  await connector.run(pingTargets(plan), concurrency, queue, (target, outcome) => {
-    const left = (pending.get(target.address) ?? PING_PORTS.length) - 1;
-    pending.set(target.address, left);
-    if (up.has(target.address)) {
-      if (left === 0) pending.delete(target.address);
-      return;
-    }
-    // Connected or refused: the host is there. Silence or an ICMP error (filtered): try the other port first.
-    const answered = !('unknownError' in outcome) && outcome.state !== 'filtered';
-    if (!answered && left > 0) return;
-    pending.delete(target.address);
-    const event: Building<HostEvent> = {
-      type: 'host',
-      family: target.family,
-      address: target.address,
-      status: answered ? 'up' : 'down',
-      reason: 'unknownError' in outcome ? 'no-response' : outcome.reason,
-      method: 'tcp-connect-ping',
-    };
+  /** Hosts with ping ports still out: how many, whether one answered, the reason a down host gets. */
+  const pinging = new Map<string, { left: number; answered: boolean; reason: string }>();
+  const hostEvent = (target: ConnectTarget, status: 'up' | 'down', reason: string, rttMs: number | undefined): void => {
+    const event: Building<HostEvent> = { type: 'host', family: target.family, address: target.address, status, reason, method: 'tcp-connect-ping' };
     if (target.hostname !== undefined) event.hostname = target.hostname;
-    if (answered && 'rttMs' in outcome && outcome.rttMs !== undefined) event.rttMs = roundRtt(outcome.rttMs);
-    if (answered) {
-      up.set(target.address, target.hostname);
-      connector.stats.hostsUp++;
-    }
+    if (rttMs !== undefined) event.rttMs = roundRtt(rttMs);
     queue.push(event);
+  };
+  await connector.run(pingTargets(plan), concurrency, queue, (target, outcome) => {
+    let host = pinging.get(target.address);
+    if (!host) {
+      host = { left: PING_PORTS.length, answered: false, reason: 'no-response' };
+      pinging.set(target.address, host);
+    }
+    host.left--;
+    if ('unknownError' in outcome) queue.push(connectWarning(target, outcome.unknownError));
+    else if (outcome.state !== 'filtered') {
+      // Connected or refused: the host is there (the first answer reports it).
+      if (!host.answered) {
+        host.answered = true;
+        up.set(target.address, target.hostname);
+        connector.stats.hostsUp++;
+        hostEvent(target, 'up', outcome.reason, outcome.rttMs);
+      }
+    } else if (outcome.reason !== 'no-response') {
+      // An ICMP error says more than silence about a host that stays down.
+      host.reason = outcome.reason;
+    }
+    if (host.left > 0) return;
+    pinging.delete(target.address);
+    if (!host.answered) hostEvent(target, 'down', host.reason, undefined);
   });
   return up;
 }
@@ -294,7 +299,7 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
     queue.close(error);
   };
   const pool = workers > 0 ? new ConnectWorkerPool(workers, onFailure) : undefined;
-  const connector = new Connector(timing, options.rate, pool, (event) => queue.push(event));
+  const connector = new Connector(timing, options.rate, pool, (event) => queue.push(event), onFailure);
   const onAbort = (): void => {
     connector.stop();
     queue.abort(options.signal?.reason);

@@ -136,16 +136,23 @@ export class ConnectWorkerPool {
     count: number,
     private readonly onError: (error: Error) => void,
   ) {
-    for (let i = 0; i < Math.max(1, count); i++) {
-      // No inherited execArgv: flags such as --input-type=module would make the CommonJS source fail.
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-      worker.on('message', (rows: Row[]) => this.settle(rows));
-      worker.once('error', (error: Error) => this.fail(error));
-      worker.once('exit', (code) => {
-        if (!this.closed) this.fail(new Error(`a connect worker exited with code ${code}`));
-      });
-      this.workers.push(worker);
-      this.outboxes.push([]);
+    try {
+      for (let i = 0; i < Math.max(1, count); i++) {
+        // No inherited execArgv: flags such as --input-type=module would make the CommonJS source fail.
+        const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+        worker.on('message', (rows: Row[]) => this.settle(rows));
+        worker.once('error', (error: Error) => this.fail(error));
+        worker.once('exit', (code) => {
+          if (!this.closed) this.fail(new Error(`a connect worker exited with code ${code}`));
+        });
+        this.workers.push(worker);
+        this.outboxes.push([]);
+      }
+    } catch (error) {
+      // Workers already started must not keep the process alive.
+      this.closed = true;
+      for (const worker of this.workers) void worker.terminate();
+      throw error;
     }
   }
 

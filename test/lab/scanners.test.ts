@@ -127,6 +127,21 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     for (const h of ours.hosts.filter((x) => x.status === 'up' && x.address !== lab.scanner.ipv4[0])) expect(h.reason).toBe('echo-reply');
   });
 
+  it('tcpConnectScan pings hosts first without privileges: t2 (no echo) is up, an empty address is down', async () => {
+    // 198.18.1.99 is in the sweep /24 but nobody has it: no answer on 80 or 443 (ARP fails).
+    const empty = '198.18.1.99';
+    expect(lab.sweep.live).not.toContain(empty);
+    const ours = await scanInLab(lab, 'tcpConnectScan', { targets: [t2v4, empty], ports: '22', timing: 'T4', maxRetries: 4, workers: 0 });
+    expect(ours.errors).toEqual([]);
+    const hosts = Object.fromEntries(ours.hosts.map((h) => [h.address, h]));
+    expect(hosts[t2v4]).toMatchObject({ status: 'up', method: 'tcp-connect-ping' });
+    expect(['syn-ack', 'conn-refused']).toContain(hosts[t2v4]?.reason);
+    expect(hosts[empty]).toMatchObject({ status: 'down', method: 'tcp-connect-ping' });
+    expect(['no-response', 'host-unreach']).toContain(hosts[empty]?.reason);
+    // Only the host found up is port-scanned.
+    expect(ours.ports.map((p) => `${p.address} ${p.port} ${p.state}`)).toEqual([`${t2v4} 22 open`]);
+  });
+
   it('discoverHosts finds t2, which drops ICMP echo, by its TCP answers', async () => {
     const ours = await scanInLab(lab, 'discoverHosts', { targets: [t2v4, lab.t2.ipv6[0]], timing: 'T4', maxRetries: 4 });
     expect(ours.errors).toEqual([]);
