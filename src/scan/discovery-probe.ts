@@ -81,7 +81,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
           (isSynPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.SYN)) || (isAckPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.ACK));
         if (!matches) return { kind: 'invalid' };
         const rst = (segment.flags & TcpFlags.RST) !== 0;
-        return hostUp(reply.source, rst ? 'reset' : 'syn-ack', isSynPort && !rst ? 'tcp-syn-ping' : isSynPort ? 'tcp-syn-ping' : 'tcp-ack-ping', reply.ttl);
+        return hostUp(reply.source, rst ? 'reset' : 'syn-ack', isSynPort ? 'tcp-syn-ping' : 'tcp-ack-ping', reply.ttl);
       }
       const icmp = reply.icmp;
       if (!icmp) return { kind: 'ignore' };

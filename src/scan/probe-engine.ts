@@ -417,6 +417,8 @@ export class ProbeEngine {
         const source = await this.sources.resolve(work.target);
         if (this.stopped) return;
         if (source === undefined) continue;
+        // A retransmission settled by a late answer during the wait is not sent again.
+        if (work.attempts > 0 && !this.awaitingRetry.has(targetKey(work.target.address, work.target.port))) continue;
       }
       this.transmit(work.target, work.attempts + 1, now);
       // Yield to the event loop now and then so replies and timers are served while sending.

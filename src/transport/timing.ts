@@ -71,8 +71,10 @@ export interface TimingValues {
 export type TimingTemplateName = 'T0' | 'T1' | 'T2' | 'T3' | 'T4' | 'T5';
 
 /**
- * No ceiling from the template (nmap's `--max-parallelism 0`): the scanners'
- * own `maxInFlight` bounds the probes in flight then.
+ * No ceiling from the template: the scanners' own `maxInFlight` bounds the
+ * probes in flight. (nmap's congestion window tops out at 300 probes unless
+ * `--max-parallelism` is given; portscout has no congestion window, and the
+ * templates that set a ceiling, T0-T2, set 1.) `Infinity` reads as `null` in JSON.
  */
 const DEFAULT_MAX_PARALLELISM = Number.POSITIVE_INFINITY;
 

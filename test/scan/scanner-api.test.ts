@@ -197,7 +197,8 @@ describe('tcpConnectScan on loopback', () => {
     await settled();
     const before = liveHandles();
     let seen = 0;
-    for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', maxInFlight: 256 })) {
+    // On this thread (workers: 0), where the sockets can be counted; worker threads are covered by connect-attempts.test.ts.
+    for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', maxInFlight: 256, workers: 0 })) {
       if (event.type === 'port' && ++seen === 5) break;
     }
     await settled();
@@ -210,7 +211,7 @@ describe('tcpConnectScan on loopback', () => {
     const controller = new AbortController();
     let seen = 0;
     const run = (async () => {
-      for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', signal: controller.signal })) {
+      for await (const event of tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', signal: controller.signal, workers: 0 })) {
         if (event.type === 'port' && ++seen === 5) controller.abort();
       }
     })();
