@@ -4,56 +4,31 @@
  * on workers that stops early lets its process exit by itself.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectWorkerPool, connectAttempt } from '../../src/transport/connect-attempts.js';
 import { tcpConnectScan, type PortEvent, type ScanEvent } from '../../src/index.js';
+import { useLoopbackPorts } from '../support/loopback-ports.js';
 
 const LOOPBACK = '127.0.0.1';
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error('no port'));
-      else resolve(address.port);
-    });
-  });
-}
-
 describe('connection attempts', () => {
-  let server: Server;
-  let open: number;
-  let closed: number;
-
-  beforeAll(async () => {
-    server = createServer((socket) => socket.destroy());
-    open = await listen(server);
-    const probe = createServer();
-    closed = await listen(probe);
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const loopback = useLoopbackPorts();
 
   it('on worker threads: connected, refused, and timeouts for what is still out at close', async () => {
     const errors: Error[] = [];
     const pool = new ConnectWorkerPool(2, (error) => errors.push(error));
     try {
       const [a, b] = await Promise.all([
-        pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000),
-        pool.attempt({ family: 4, address: LOOPBACK, port: closed }, 2000),
+        pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000),
+        pool.attempt({ family: 4, address: LOOPBACK, port: loopback.closed }, 2000),
       ]);
       expect(a.kind).toBe('open');
       expect(b).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
       // Not yet sent to a worker (batches leave on the next turn): closing settles it as a timeout.
-      const late = pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000);
+      const late = pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000);
       await pool.close();
       expect(await late).toEqual({ kind: 'timeout' });
-      expect(await pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000)).toEqual({ kind: 'timeout' });
+      expect(await pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000)).toEqual({ kind: 'timeout' });
       expect(errors).toEqual([]);
     } finally {
       await pool.close();
@@ -65,7 +40,7 @@ describe('connection attempts', () => {
     const pool = new ConnectWorkerPool(1, (error) => errors.push(error));
     // Kill the worker behind the pool's back, as a crash would, before the attempt is posted to it
     // (attempts leave in a batch on the next turn of the event loop).
-    const pending = pool.attempt({ family: 4, address: LOOPBACK, port: open }, 2000);
+    const pending = pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000);
     const terminated = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
     await terminated;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -76,23 +51,23 @@ describe('connection attempts', () => {
 
   it('on this thread: the same readings, and cancel functions end attempts in flight', async () => {
     const active = new Set<() => void>();
-    expect((await connectAttempt({ family: 4, address: LOOPBACK, port: open }, 2000, active)).kind).toBe('open');
-    expect(await connectAttempt({ family: 4, address: LOOPBACK, port: closed }, 2000, active)).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
+    expect((await connectAttempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000, active)).kind).toBe('open');
+    expect(await connectAttempt({ family: 4, address: LOOPBACK, port: loopback.closed }, 2000, active)).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
     expect(active.size).toBe(0);
-    const pending = connectAttempt({ family: 4, address: LOOPBACK, port: open }, 2000, active);
+    const pending = connectAttempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000, active);
     for (const cancel of [...active]) cancel();
     expect(await pending).toEqual({ kind: 'timeout' });
   });
 
   it('a connect scan gives the same results on workers as on this thread', async () => {
-    const ports = `${open},${closed}`;
+    const ports = `${loopback.open},${loopback.closed}`;
     const states = async (workers: number): Promise<string[]> => {
       const events: ScanEvent[] = [];
       for await (const event of tcpConnectScan({ targets: LOOPBACK, ports, skipDiscovery: true, workers })) events.push(event);
       return events.filter((e): e is PortEvent => e.type === 'port').map((e) => `${e.port} ${e.state} ${e.reason}`).sort();
     };
     const onThread = await states(0);
-    expect(onThread).toEqual([`${open} open syn-ack`, `${closed} closed conn-refused`].sort());
+    expect(onThread).toEqual([`${loopback.open} open syn-ack`, `${loopback.closed} closed conn-refused`].sort());
     expect(await states(2)).toEqual(onThread);
   });
 

@@ -3,9 +3,9 @@
  * must answer before any packet, and the TCP connect scan on loopback (real
  * sockets on 127.0.0.1, nothing else).
  */
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverHosts, tcpConnectScan, tcpFlagScan, tcpSynScan, udpScan, type HostResolver, type PortEvent, type ScanEvent } from '../../src/index.js';
+import { useLoopbackPorts } from '../support/loopback-ports.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -44,25 +44,6 @@ async function settled(): Promise<void> {
     if (now === last) return;
     last = now;
   }
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error('no port'));
-      else resolve(address.port);
-    });
-  });
-}
-
-/** A loopback port nothing listens on: bound once by the kernel's choice, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const notFound: HostResolver = async (name) => {
@@ -125,39 +106,27 @@ describe('every scanner, before any packet', () => {
 });
 
 describe('tcpConnectScan on loopback', () => {
-  let server: Server;
-  let open: number;
-  let closed: number;
-
-  beforeAll(async () => {
-    server = createServer((socket) => socket.destroy());
-    open = await listen(server);
-    closed = await closedPort();
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const loopback = useLoopbackPorts();
 
   it('reports open (syn-ack) and closed (conn-refused) with method connect, then done', async () => {
-    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T4', skipDiscovery: true }));
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${loopback.open},${loopback.closed}`, timing: 'T4', skipDiscovery: true }));
     const ports = events.filter((e): e is PortEvent => e.type === 'port').map((e) => `${e.port} ${e.state} ${e.reason} ${e.method}`);
-    expect(ports.sort()).toEqual([`${open} open syn-ack connect`, `${closed} closed conn-refused connect`].sort());
+    expect(ports.sort()).toEqual([`${loopback.open} open syn-ack connect`, `${loopback.closed} closed conn-refused connect`].sort());
     expect(events.at(-1)).toMatchObject({ type: 'done', stats: { sent: 2, received: 2, portsReported: 2 } });
   });
 
   it('pings the host first (a connection to 80 and 443: a refusal is an answer), then scans its ports', async () => {
-    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open}`, timing: 'T4' }));
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${loopback.open}`, timing: 'T4' }));
     expect(events.map((e) => e.type)).toEqual(['host', 'port', 'done']);
     expect(events[0]).toMatchObject({ type: 'host', address: LOOPBACK, status: 'up', method: 'tcp-connect-ping' });
     expect(['syn-ack', 'conn-refused']).toContain((events[0] as { reason: string }).reason);
-    expect(events[1]).toMatchObject({ port: open, state: 'open', method: 'connect' });
+    expect(events[1]).toMatchObject({ port: loopback.open, state: 'open', method: 'connect' });
     expect(events[2]).toMatchObject({ type: 'done', stats: { hostsUp: 1, portsReported: 1 } });
   });
 
   it('waits the scan delay between connections (nmap --scan-delay) and sends one at a time under T2', async () => {
     const events = await collect(
-      tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, timing: 'T2', timingOverrides: { scanDelayMs: 150 }, skipDiscovery: true }),
+      tcpConnectScan({ targets: LOOPBACK, ports: `${loopback.open},${loopback.closed}`, timing: 'T2', timingOverrides: { scanDelayMs: 150 }, skipDiscovery: true }),
     );
     const done = events.at(-1);
     expect(done?.type === 'done' && done.stats.portsReported).toBe(2);
@@ -180,17 +149,17 @@ describe('tcpConnectScan on loopback', () => {
   it('with discovery, shards split the port phase: together they scan every pair exactly once', async () => {
     const scanned: string[] = [];
     for (const index of [0, 1]) {
-      const events = await collect(tcpConnectScan({ targets: '127.0.0.1-2', ports: `${open},${closed}`, shard: { index, count: 2 }, workers: 0 }));
+      const events = await collect(tcpConnectScan({ targets: '127.0.0.1-2', ports: `${loopback.open},${loopback.closed}`, shard: { index, count: 2 }, workers: 0 }));
       // Every shard pings every target.
       expect(events.filter((e) => e.type === 'host').map((e) => (e as { address: string }).address).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
       for (const e of events) if (e.type === 'port') scanned.push(`${e.address}:${e.port}`);
     }
-    expect(scanned.sort()).toEqual([`127.0.0.1:${open}`, `127.0.0.1:${closed}`, `127.0.0.2:${open}`, `127.0.0.2:${closed}`].sort());
+    expect(scanned.sort()).toEqual([`127.0.0.1:${loopback.open}`, `127.0.0.1:${loopback.closed}`, `127.0.0.2:${loopback.open}`, `127.0.0.2:${loopback.closed}`].sort());
   });
 
   it('drops the excluded ports', async () => {
-    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${open},${closed}`, excludePorts: String(closed), skipDiscovery: true }));
-    expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([open]);
+    const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${loopback.open},${loopback.closed}`, excludePorts: String(loopback.closed), skipDiscovery: true }));
+    expect(events.filter((e): e is PortEvent => e.type === 'port').map((e) => e.port)).toEqual([loopback.open]);
   });
 
   it('closes every socket and timer when the consumer breaks out of the loop', async () => {
