@@ -60,7 +60,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
           echoTemplates.set(source, template);
         }
         const { identifier, sequence } = echoIdentity(ctx, target.addressBytes);
-        ctx.send(target.family, 'icmp', template.fill(target.addressBytes, identifier, sequence).slice(), target.address);
+        ctx.send(target.family, 'icmp', template.fill(target.addressBytes, identifier, sequence), target.address);
       }
       for (const port of synPorts) syn.transmit(ctx, { ...target, protocol: 'tcp', port }, attempt);
       for (const port of ackPorts) ack.transmit(ctx, { ...target, protocol: 'tcp', port }, attempt);

@@ -17,6 +17,7 @@ import type { TimingValues } from '../transport/timing.js';
 import type { CookieKey } from './probe-cookie.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
+import { allowedRetries } from './retry-policy.js';
 import { emptyStats, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
 
 /** One unit of work: a host (discovery) or a host and port. */
@@ -61,7 +62,7 @@ export interface ProbeContext {
   readonly lease: ListenerLease;
   /** The local address the kernel would use towards this target. */
   sourceFor(target: ProbeTarget): string;
-  /** Sends one packet (counted in the statistics). */
+  /** Sends one packet (counted in the statistics); `packet` may be a template's buffer, reused once this returns. */
   send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string): void;
 }
 
@@ -446,15 +447,13 @@ export class ProbeEngine {
   }
 
   /**
-   * Retransmissions allowed now, as nmap decides: while every answer came to a
-   * first probe, one retry is enough to tell a lost packet from a filter; each
-   * answer that needed more attempts allows that many, up to maxRetries. Modules
-   * that adapt to rate limits always get maxRetries: their answers come late by design.
+   * Retransmissions allowed now (see {@link allowedRetries}). Modules that
+   * adapt to rate limits always get maxRetries: their answers come late by design.
    */
   private allowedRetries(): number {
     const max = this.options.timing.maxRetries;
     if (this.module.adaptToRateLimit) return max;
-    return Math.min(max, Math.max(1, this.maxAnsweredAttempt));
+    return allowedRetries(max, this.maxAnsweredAttempt);
   }
 
   /**

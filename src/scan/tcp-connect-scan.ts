@@ -22,6 +22,7 @@ import type { TimingValues } from '../transport/timing.js';
 import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
+import { allowedRetries } from './retry-policy.js';
 import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
 import { addStats, defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
@@ -72,7 +73,7 @@ class Connector {
   private nextStartAt = 0;
   /** Whether attempts wait for a rate or a scan delay (most scans do not: no await per attempt then). */
   private readonly paced: boolean;
-  /** As nmap: one retry while every answer came to a first attempt; more once answers needed more. */
+  /** Highest attempt that got an answer: one retry while it is 1, all of them once loss was seen. */
   private maxAnsweredAttempt = 0;
   /** nmap's --host-timeout: the remaining pairs of a host whose time ran out are skipped. */
   private readonly hostTimeouts: HostTimeouts;
@@ -131,7 +132,7 @@ class Connector {
 
   /** Connects to `target` with retries; undefined when the scan stopped first or the host's time ran out. */
   async probe(target: ConnectTarget): Promise<Outcome | undefined> {
-    for (let attempt = 1; attempt <= 1 + Math.min(this.timing.maxRetries, Math.max(1, this.maxAnsweredAttempt)); attempt++) {
+    for (let attempt = 1; attempt <= 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt); attempt++) {
       if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) return undefined;
       if (this.paced) {
         await this.pace();

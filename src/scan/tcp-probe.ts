@@ -150,7 +150,7 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
     transmit(ctx: ProbeContext, target: ProbeTarget): void {
       const source = ctx.sourceFor(target);
       const { sourcePort, sequence } = tcpProbeIdentity(ctx.key, ctx.lease, target.addressBytes, target.port);
-      const packet = templateFor(target.family, source).fill(target.addressBytes, sourcePort, target.port, sequence, sendsAck ? sequence : 0).slice();
+      const packet = templateFor(target.family, source).fill(target.addressBytes, sourcePort, target.port, sequence, sendsAck ? sequence : 0);
       ctx.send(target.family, 'tcp', packet, target.address);
     },
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {

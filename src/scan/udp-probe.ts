@@ -47,7 +47,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
         templates.set(source, template);
       }
       const sourcePort = sourcePortFor(ctx, target.addressBytes, target.port);
-      const packet = template.fill(target.addressBytes, sourcePort, target.port, udpPayloadFor(target.port)).slice();
+      const packet = template.fill(target.addressBytes, sourcePort, target.port, udpPayloadFor(target.port));
       ctx.send(target.family, 'udp', packet, target.address);
     },
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {

@@ -82,7 +82,8 @@ export interface ListenerLease {
   /**
    * Sends one packet on the shared raw socket for (family, protocol).
    * IPv4 packets include their IP header; IPv6 packets are the transport bytes only.
-   * `done` is called once the kernel took it, or with the error.
+   * `done` is called once the kernel took it, or with the error. The caller
+   * may reuse `packet` once this returns (a packet that has to wait is copied).
    */
   send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string, done: (error: Error | null) => void): void;
   /** Unregisters the scan; closes the raw sockets when no scan needs them any more. */

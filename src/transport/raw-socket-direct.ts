@@ -34,8 +34,9 @@ function wouldBlock(error: unknown): boolean {
 const ignoreBytes = (): void => {};
 
 /**
- * Sends one packet now if the kernel takes it; otherwise queues it on
- * raw-socket's public send queue (which waits until the socket is writable).
+ * Sends one packet now if the kernel takes it; otherwise queues a copy on
+ * raw-socket's public send queue (which waits until the socket is writable),
+ * so the caller may reuse `packet` as soon as this returns.
  * `done` is called once, with the error if the send failed.
  */
 export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: string, done: (error: Error | null) => void): void {
@@ -52,7 +53,9 @@ export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: s
       }
     }
   }
-  socket.send(packet, 0, packet.length, address, (error: Error | null) => done(error ?? null));
+  // It waits in raw-socket's queue: keep a copy, the caller may reuse its buffer.
+  const copy = packet.slice();
+  socket.send(copy, 0, copy.length, address, (error: Error | null) => done(error ?? null));
 }
 
 /** Most datagrams read per readiness event, so one busy socket cannot starve the event loop. */

@@ -104,7 +104,9 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
 
   it('tcpSynScan of t2 under 10% loss each way agrees with the lossless truth (ground truth; nmap is slow here)', async () => {
     const ports = range(1, 1024);
-    const ours = await scanInLab(lab, 'tcpSynScan', { targets: t2v4, ports: '1-1024', skipDiscovery: true, timing: 'T4', maxRetries: 6 });
+    // A try is lost with probability 1 - 0.9 * 0.9 = 0.19; with 10 tries a port is missed with 0.19^10
+    // (6e-8), about 6e-5 for the 1024 ports of a run (7 tries gave about 1% a run).
+    const ours = await scanInLab(lab, 'tcpSynScan', { targets: t2v4, ports: '1-1024', skipDiscovery: true, timing: 'T4', maxRetries: 9 });
     expect(ours.errors).toEqual([]);
     expect(ours.ports).toHaveLength(ports.length);
     for (const p of ours.ports) {
