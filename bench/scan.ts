@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     if (wanted('syn')) await portScan(lab, 'SYN scan 1-65535', 'tcpSynScan', '-sS', '1-65535', all, 'tcp');
     if (wanted('connect')) await portScan(lab, 'connect scan 1-65535', 'tcpConnectScan', '-sT', '1-65535', all, 'tcp');
     const udp = topPorts(100, 'udp');
-    if (wanted('udp')) await portScan(lab, 'UDP scan, 100 common ports', 'udpScan', '-sU', udp.join(','), udp, 'udp');
+    if (wanted('udp')) await portScan(lab, `UDP scan, ${udp.length} common ports (the built-in table's top 100)`, 'udpScan', '-sU', udp.join(','), udp, 'udp');
 
     if (wanted('sweep')) {
       const ours = await scanInLab(lab, 'discoverHosts', { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1 }, { dist: true, compact: true });
