@@ -43,9 +43,16 @@ export function validateScanOptions(options: ScanOptions): void {
   validateNumberOption('queueCapacity', options.queueCapacity, 1);
 }
 
-/** The probe target of a planned pair (or host). */
-export function toProbeTarget(pair: { family: 4 | 6; address: string; hostname?: string }, protocol: ProbeTarget['protocol'], port: number): ProbeTarget {
-  const addressBytes = pair.family === 4 ? parseIpv4Address(pair.address) : parseIpv6Address(pair.address);
+/**
+ * The probe target of a planned pair (or host). `addressBytes` may be passed
+ * when the caller already has them (consecutive pairs of one host).
+ */
+export function toProbeTarget(
+  pair: { family: 4 | 6; address: string; hostname?: string },
+  protocol: ProbeTarget['protocol'],
+  port: number,
+  addressBytes: Uint8Array = pair.family === 4 ? parseIpv4Address(pair.address) : parseIpv6Address(pair.address),
+): ProbeTarget {
   return pair.hostname === undefined
     ? { family: pair.family, address: pair.address, addressBytes, protocol, port }
     : { family: pair.family, address: pair.address, addressBytes, hostname: pair.hostname, protocol, port };
@@ -53,17 +60,12 @@ export function toProbeTarget(pair: { family: 4 | 6; address: string; hostname?:
 
 function* pairTargets(plan: ScanPlan, names: ReadonlyMap<string, string>): Generator<ProbeTarget> {
   // Consecutive pairs often share a host (sequential order): parse its address once.
-  let lastAddress = '';
-  let lastBytes: Uint8Array = new Uint8Array(0);
+  let last: ProbeTarget | undefined;
   for (const pair of plan.pairs()) {
-    if (pair.address !== lastAddress) {
-      lastAddress = pair.address;
-      lastBytes = pair.family === 4 ? parseIpv4Address(pair.address) : parseIpv6Address(pair.address);
-    }
+    const bytes = last !== undefined && last.address === pair.address ? last.addressBytes : undefined;
     const hostname = pair.hostname ?? names.get(pair.address);
-    yield hostname === undefined
-      ? { family: pair.family, address: pair.address, addressBytes: lastBytes, protocol: pair.protocol, port: pair.port }
-      : { family: pair.family, address: pair.address, addressBytes: lastBytes, hostname, protocol: pair.protocol, port: pair.port };
+    last = toProbeTarget(hostname === undefined ? pair : { family: pair.family, address: pair.address, hostname }, pair.protocol, pair.port, bytes);
+    yield last;
   }
 }
 
