@@ -8,7 +8,7 @@
 import { IpProtocol, TcpFlags, createIcmpEchoTemplate, icmpReasonName, parseTcpSegment, type IcmpEchoTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
-import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
 import { createTcpProbeModule, addressBytesOf, replyMatchesProbe, tcpProbeIdentity } from './tcp-probe.js';
 
 /** Which probes discovery sends to every host. */
@@ -43,10 +43,10 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
   const syn = createTcpProbeModule('syn');
   const ack = createTcpProbeModule('ack');
   const echoTemplates = new Map<string, IcmpEchoTemplate>();
-  const hostUp = (address: string, reason: string, method: string, ttl: number | undefined): ReplyVerdict => ({
+  const hostUp = (reply: RawReply, bytes: Uint8Array, reason: string, method: string): ReplyVerdict => ({
     kind: 'answer',
-    key: targetKey(address, 0),
-    outcome: { state: 'up', reason, ttl, method },
+    key: probeKey(reply.family, reply.source, 0, bytes),
+    outcome: { state: 'up', reason, ttl: reply.ttl, method },
   });
 
   return {
@@ -73,7 +73,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
         const isSynPort = synPorts.includes(segment.sourcePort);
         const isAckPort = ackPorts.includes(segment.sourcePort);
         if (!isSynPort && !isAckPort) return { kind: 'invalid' };
-        const bytes = addressBytesOf(reply.family, reply.source);
+        const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
         if (!bytes) return { kind: 'invalid' };
         const identity = tcpProbeIdentity(ctx.key, ctx.lease, bytes, segment.sourcePort);
         if (identity.sourcePort !== segment.destinationPort) return { kind: 'invalid' };
@@ -81,16 +81,16 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
           (isSynPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.SYN)) || (isAckPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.ACK));
         if (!matches) return { kind: 'invalid' };
         const rst = (segment.flags & TcpFlags.RST) !== 0;
-        return hostUp(reply.source, rst ? 'reset' : 'syn-ack', isSynPort ? 'tcp-syn-ping' : 'tcp-ack-ping', reply.ttl);
+        return hostUp(reply, bytes, rst ? 'reset' : 'syn-ack', isSynPort ? 'tcp-syn-ping' : 'tcp-ack-ping');
       }
       const icmp = reply.icmp;
       if (!icmp) return { kind: 'ignore' };
       if (icmp.kind === 'echo-reply') {
-        const bytes = addressBytesOf(reply.family, reply.source);
+        const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
         if (!bytes) return { kind: 'invalid' };
         const expected = echoIdentity(ctx, bytes);
         if (icmp.identifier !== expected.identifier || icmp.sequence !== expected.sequence) return { kind: 'invalid' };
-        return hostUp(reply.source, 'echo-reply', 'icmp-echo', reply.ttl);
+        return hostUp(reply, bytes, 'echo-reply', 'icmp-echo');
       }
       const quoted = reply.quoted;
       if (!quoted || icmp.kind !== 'destination-unreachable') return { kind: 'ignore' };
@@ -109,7 +109,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
       const fromTarget = reply.source === quoted.destination;
       return {
         kind: 'answer',
-        key: targetKey(quoted.destination, 0),
+        key: probeKey(reply.family, quoted.destination, 0, bytes),
         outcome: { state: fromTarget ? 'up' : 'down', reason, ttl: reply.ttl, method: 'icmp-echo', replyFrom: fromTarget ? undefined : reply.source },
       };
     },

@@ -79,27 +79,48 @@ export class EventQueue<T> {
     });
   }
 
+  /**
+   * The next item, or undefined when none is queued (then see {@link ended}
+   * and {@link whenPushed}). For consumers that yield items from a generator
+   * of their own, without the extra generator layer {@link drain} would add.
+   */
+  take(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head] as T;
+    this.items[this.head] = undefined as T;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.wakeProducer && this.hasRoom()) this.wakeProducer();
+    return item;
+  }
+
+  /** Whether the stream is over (closed and nothing queued); throws the failure of a queue closed with an error. */
+  ended(): boolean {
+    if (!this.closed || this.head < this.items.length) return false;
+    if (this.failure) throw this.failure.error;
+    return true;
+  }
+
+  /** Resolves on the next push or close. */
+  whenPushed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wakeConsumer = resolve;
+    });
+  }
+
   /** Yields items in order until the queue is closed and empty. */
   async *drain(): AsyncGenerator<T, void, undefined> {
     for (;;) {
-      while (this.head < this.items.length) {
-        const item = this.items[this.head] as T;
-        this.items[this.head] = undefined as T;
-        this.head++;
-        if (this.head > 1024 && this.head * 2 > this.items.length) {
-          this.items = this.items.slice(this.head);
-          this.head = 0;
-        }
-        if (this.wakeProducer && this.hasRoom()) this.wakeProducer();
+      const item = this.take();
+      if (item !== undefined) {
         yield item;
+        continue;
       }
-      if (this.closed) {
-        if (this.failure) throw this.failure.error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.wakeConsumer = resolve;
-      });
+      if (this.ended()) return;
+      await this.whenPushed();
     }
   }
 

@@ -156,3 +156,16 @@ export type ScanEvent = HostEvent | PortEvent | WarningEvent | DoneEvent;
 export function emptyStats(): ScanStats {
   return { sent: 0, received: 0, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, durationMs: 0, hostsUp: 0, portsReported: 0 };
 }
+
+/**
+ * Adds the counters of `more` to `into`, e.g. to total the `done` statistics of several scans.
+ *
+ * @example
+ * ```ts
+ * const total = emptyStats();
+ * for await (const event of tcpSynScan(options)) if (event.type === 'done') addStats(total, event.stats);
+ * ```
+ */
+export function addStats(into: ScanStats, more: ScanStats): void {
+  for (const key of Object.keys(into) as (keyof ScanStats)[]) into[key] += more[key];
+}

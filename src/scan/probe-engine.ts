@@ -18,7 +18,8 @@ import type { CookieKey } from './probe-cookie.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { allowedRetries } from './retry-policy.js';
-import { emptyStats, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
+import { addStats, emptyStats, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
+import { parseIpv4Address } from '../wire/index.js';
 
 /** One unit of work: a host (discovery) or a host and port. */
 export interface ProbeTarget {
@@ -48,7 +49,7 @@ export interface ProbeOutcome {
 
 /** A module's verdict on one reply. */
 export type ReplyVerdict =
-  | { readonly kind: 'answer'; readonly key: string; readonly outcome: ProbeOutcome }
+  | { readonly kind: 'answer'; readonly key: ProbeKey; readonly outcome: ProbeOutcome }
   /** Addressed to this scan but failed validation. */
   | { readonly kind: 'invalid' }
   /** Addressed to this scan but could not be parsed (counted as malformed). */
@@ -83,9 +84,30 @@ export interface ProbeModule {
   readonly adaptToRateLimit?: boolean;
 }
 
-/** Key of a target in the engine's table of probes in flight. */
-export function targetKey(address: string, port: number): string {
-  return `${address}/${port}`;
+/**
+ * Key of a probe in the engine's tables: for IPv4 the address and port packed
+ * into one number (no string made per probe), for IPv6 `address/port` text.
+ */
+export type ProbeKey = number | string;
+
+/**
+ * The {@link ProbeKey} of a probe to `port` (0 for host probes) of `address`;
+ * pass `addressBytes` (4 or 16 bytes of it) when at hand, to save parsing the text.
+ *
+ * @example
+ * ```ts
+ * probeKey(4, '198.18.1.10', 80) === probeKey(4, '198.18.1.10', 80, new Uint8Array([198, 18, 1, 10])); // true
+ * ```
+ */
+export function probeKey(family: 4 | 6, address: string, port: number, addressBytes?: Uint8Array): ProbeKey {
+  if (family === 6) return `${address}/${port}`;
+  const b = addressBytes ?? parseIpv4Address(address);
+  return ((((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0) * 65536 + port;
+}
+
+/** The {@link ProbeKey} of a target. */
+function keyOf(target: ProbeTarget): ProbeKey {
+  return probeKey(target.family, target.address, target.port, target.addressBytes);
 }
 
 /** Pacing and lifetime options of the engine. */
@@ -98,6 +120,8 @@ export interface EngineOptions {
   /** Events queued for a slow consumer before sending pauses. */
   readonly queueCapacity: number;
   readonly signal?: AbortSignal;
+  /** Counters of earlier phases of the same scan (discovery), added into the `done` event's statistics. */
+  readonly priorStats?: ScanStats;
   /** Where replies come from; the process-wide raw listener by default (tests pass a fake). */
   readonly acquire?: (protocols: readonly ListenProtocol[], sink: { onReply(reply: RawReply): void }) => ListenerLease;
 }
@@ -144,9 +168,9 @@ export class ProbeEngine {
   private readonly queue: EventQueue<ScanEvent>;
   private readonly bucket: TokenBucket;
   private readonly rtt: RttEstimator;
-  private readonly inFlight = new Map<string, InFlight>();
+  private readonly inFlight = new Map<ProbeKey, InFlight>();
   /** Probes whose answer timed out and whose retransmission waits in {@link ready}; a late answer still counts. */
-  private readonly awaitingRetry = new Map<string, InFlight>();
+  private readonly awaitingRetry = new Map<ProbeKey, InFlight>();
   private readonly ready: { target: ProbeTarget; attempts: number }[] = [];
   private readonly hosts = new Map<string, HostPace>();
   /** nmap's --host-timeout, from each host's first probe. */
@@ -169,6 +193,11 @@ export class ProbeEngine {
   };
 
   private readonly lease: ListenerLease;
+  /** A send was taken by the kernel (or failed): one fewer pending. */
+  private readonly onSent = (): void => {
+    this.pendingSends--;
+    if (this.pendingSends < MAX_PENDING_SENDS) this.wake();
+  };
 
   /**
    * @param sources resolves the local address for a target: synchronously from
@@ -199,10 +228,7 @@ export class ProbeEngine {
       send: (family, protocol, packet, address) => {
         this.pendingSends++;
         this.stats.sent++;
-        lease.send(family, protocol, packet, address, () => {
-          this.pendingSends--;
-          if (this.pendingSends < MAX_PENDING_SENDS) this.wake();
-        });
+        lease.send(family, protocol, packet, address, this.onSent);
       },
     };
   }
@@ -251,11 +277,24 @@ export class ProbeEngine {
   /** Runs the scan over `targets` and yields its events, `done` last; leaving the loop early stops the engine. */
   async *run(targets: Iterator<ProbeTarget>): AsyncGenerator<ScanEvent, void, undefined> {
     const signal = this.options.signal;
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) {
+      this.stop();
+      throw signal.reason;
+    }
     signal?.addEventListener('abort', this.onAbort, { once: true });
     this.sendLoop(targets).catch((error: unknown) => this.fail(error));
+    const queue = this.queue;
     try {
-      yield* this.queue.drain();
+      // The queue is read here rather than through queue.drain(): one async generator layer less per event.
+      for (;;) {
+        const event = queue.take();
+        if (event !== undefined) {
+          yield event;
+          continue;
+        }
+        if (queue.ended()) return;
+        await queue.whenPushed();
+      }
     } finally {
       // Leaving the loop early (break, return, a throw) ends the scan as well.
       this.stop();
@@ -296,7 +335,9 @@ export class ProbeEngine {
     if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0) return;
     this.stats.durationMs = performance.now() - this.startedAt;
     this.stats.malformed += this.lease.counters.malformed - this.malformedAtStart;
-    this.queue.push({ type: 'done', stats: { ...this.stats } });
+    const stats = { ...this.stats };
+    if (this.options.priorStats) addStats(stats, this.options.priorStats);
+    this.queue.push({ type: 'done', stats });
     this.stop();
   }
 
@@ -405,7 +446,7 @@ export class ProbeEngine {
         continue;
       }
       if (this.hostTimeouts.isOver(work.target.address, now)) {
-        this.awaitingRetry.delete(targetKey(work.target.address, work.target.port));
+        this.awaitingRetry.delete(keyOf(work.target));
         continue;
       }
       const wait = this.bucket.tryTake(1);
@@ -419,7 +460,7 @@ export class ProbeEngine {
         if (this.stopped) return;
         if (source === undefined) continue;
         // A retransmission settled by a late answer during the wait is not sent again.
-        if (work.attempts > 0 && !this.awaitingRetry.has(targetKey(work.target.address, work.target.port))) continue;
+        if (work.attempts > 0 && !this.awaitingRetry.has(keyOf(work.target))) continue;
       }
       this.transmit(work.target, work.attempts + 1, now);
       // Yield to the event loop now and then so replies and timers are served while sending.
@@ -428,7 +469,7 @@ export class ProbeEngine {
   }
 
   private transmit(target: ProbeTarget, attempt: number, now: number): void {
-    const key = targetKey(target.address, target.port);
+    const key = keyOf(target);
     const pace = this.pace(target);
     if (pace) pace.nextSendAt = now + pace.delayMs;
     const timeout = this.retransmitTimeout(attempt);

@@ -13,7 +13,7 @@ import { SourceAddressCache } from '../transport/source-cache.js';
 import { checkRawPermission } from '../transport/privileges.js';
 import { createCookieKey } from './probe-cookie.js';
 import { ProbeEngine, type ProbeModule, type ProbeOutcome, type ProbeTarget } from './probe-engine.js';
-import { emptyStats, type HostEvent, type PortEvent, type PortState, type ScanEvent, type ScanMethod, type ScanStats } from './events.js';
+import { addStats, emptyStats, type HostEvent, type PortEvent, type PortState, type ScanEvent, type ScanMethod, type ScanStats } from './events.js';
 import type { PortScanOptions, ScanOptions } from './scan-options.js';
 
 /** Throws the signal's reason when it is already aborted (undici / events.on behaviour). */
@@ -118,11 +118,6 @@ export function hostEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: num
   return event;
 }
 
-/** Adds the counters of `more` to `into`. */
-export function addStats(into: ScanStats, more: ScanStats): void {
-  for (const key of Object.keys(into) as (keyof ScanStats)[]) into[key] += more[key];
-}
-
 /** Plans a scan and collects its warnings (unresolved names, empty after exclusions). */
 export async function planWithWarnings(
   options: ScanOptions,
@@ -160,12 +155,18 @@ export async function planWithWarnings(
   return { plan, warnings };
 }
 
-/** Runs one module over some targets and yields its events (the engine's `done` included). */
-async function* runEngine(
+/**
+ * Runs one module over some targets: the engine's own event stream (its
+ * `done` included, with `priorStats` added), returned rather than wrapped in
+ * a generator of this function's, so that every event passes one generator
+ * layer less. The engine stops itself when the stream ends or is left.
+ */
+function runEngine(
   options: ScanOptions,
   module: ProbeModule,
   targets: Iterator<ProbeTarget>,
   makeEvent: (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined,
+  priorStats?: ScanStats,
 ): AsyncGenerator<ScanEvent, void, undefined> {
   const timing = timingOf(options);
   let engine: ProbeEngine | undefined;
@@ -182,14 +183,11 @@ async function* runEngine(
       maxInFlight: Math.min(options.maxInFlight ?? 4096, timing.maxParallelism),
       queueCapacity: options.queueCapacity ?? 1024,
       signal: options.signal,
+      priorStats,
     },
     makeEvent,
   );
-  try {
-    yield* engine.run(targets);
-  } finally {
-    engine.stop();
-  }
+  return engine.run(targets);
 }
 
 /**
@@ -262,14 +260,7 @@ export async function* runPortScan(
   throwIfAborted(options.signal);
   yield* warnings;
   checkRawPermission(4);
-  for await (const event of runEngine(options, module, pairTargets(plan, names), (target, outcome, rttMs) => portEvent(target, outcome, rttMs, method))) {
-    if (event.type === 'done') {
-      addStats(stats, event.stats);
-      yield { type: 'done', stats };
-      return;
-    }
-    yield event;
-  }
+  yield* runEngine(options, module, pairTargets(plan, names), (target, outcome, rttMs) => portEvent(target, outcome, rttMs, method), stats);
 }
 
 /** The default port list of a protocol: the built-in table of well-known services. */

@@ -23,8 +23,8 @@ import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { allowedRetries } from './retry-policy.js';
-import { emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
-import { addStats, defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
+import { addStats, emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
+import { defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /** How a failed connect reads, by errno code (Linux maps ICMP errors onto these), as nmap reads them. */

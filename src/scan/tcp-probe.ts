@@ -21,7 +21,7 @@ import {
 } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie, type CookieKey } from './probe-cookie.js';
-import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
 import type { ListenerLease } from '../transport/packet-listener.js';
 
 /** The TCP scan techniques, with nmap's names (`-sS`, `-sA`, `-sF`, `-sN`, `-sX`, `-sM`, `-sW`). */
@@ -38,13 +38,25 @@ export const TCP_SCAN_FLAGS: Readonly<Record<TcpScanType, number>> = {
   window: TcpFlags.ACK,
 };
 
+/** The source port of a probe to `port` of `destination`: a keyed cookie within the scan's block. */
+export function tcpProbeSourcePort(key: CookieKey, lease: ListenerLease, destination: Uint8Array, port: number): number {
+  return lease.portBase + (probeCookie(key, destination, port, CookieSalt.SOURCE) % lease.portCount);
+}
+
+/** The sequence number of a probe to `port` of `destination`: a keyed cookie. */
+export function tcpProbeSequence(key: CookieKey, destination: Uint8Array, port: number): number {
+  return probeCookie(key, destination, port, CookieSalt.SEQUENCE);
+}
+
 /** The source port and sequence number of a probe, both keyed cookies. */
 export function tcpProbeIdentity(key: CookieKey, lease: ListenerLease, destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
-  return {
-    sourcePort: lease.portBase + (probeCookie(key, destination, port, CookieSalt.SOURCE) % lease.portCount),
-    sequence: probeCookie(key, destination, port, CookieSalt.SEQUENCE),
-  };
+  return { sourcePort: tcpProbeSourcePort(key, lease, destination, port), sequence: tcpProbeSequence(key, destination, port) };
 }
+
+/** Verdicts without a payload, made once. */
+export const MALFORMED: ReplyVerdict = Object.freeze({ kind: 'malformed' });
+export const INVALID: ReplyVerdict = Object.freeze({ kind: 'invalid' });
+export const IGNORE: ReplyVerdict = Object.freeze({ kind: 'ignore' });
 
 /**
  * Whether a TCP reply answers a probe sent with `probeFlags` and sequence
@@ -82,21 +94,31 @@ export function addressBytesOf(family: 4 | 6, text: string): Uint8Array | undefi
  * How a technique reads a TCP reply (RST, SYN-ACK) into a port state.
  * `interpretAs` lets custom flags borrow a technique's reading.
  */
-function classifyTcpReply(type: TcpScanType, flags: number, window: number): { state: ProbeOutcome['state']; reason: string } | undefined {
+interface TcpReading {
+  readonly state: ProbeOutcome['state'];
+  readonly reason: string;
+}
+const OPEN_SYN_ACK: TcpReading = { state: 'open', reason: 'syn-ack' };
+const OPEN_SPLIT: TcpReading = { state: 'open', reason: 'split-handshake-syn' };
+const CLOSED_RESET: TcpReading = { state: 'closed', reason: 'reset' };
+const OPEN_RESET: TcpReading = { state: 'open', reason: 'reset' };
+const UNFILTERED_RESET: TcpReading = { state: 'unfiltered', reason: 'reset' };
+
+function classifyTcpReply(type: TcpScanType, flags: number, window: number): TcpReading | undefined {
   const rst = (flags & TcpFlags.RST) !== 0;
   const synAck = (flags & (TcpFlags.SYN | TcpFlags.ACK)) === (TcpFlags.SYN | TcpFlags.ACK);
   switch (type) {
     case 'syn':
-      if (synAck) return { state: 'open', reason: 'syn-ack' };
-      if ((flags & TcpFlags.SYN) !== 0) return { state: 'open', reason: 'split-handshake-syn' };
-      if (rst) return { state: 'closed', reason: 'reset' };
+      if (synAck) return OPEN_SYN_ACK;
+      if ((flags & TcpFlags.SYN) !== 0) return OPEN_SPLIT;
+      if (rst) return CLOSED_RESET;
       return undefined;
     case 'ack':
-      return rst ? { state: 'unfiltered', reason: 'reset' } : undefined;
+      return rst ? UNFILTERED_RESET : undefined;
     case 'window':
-      return rst ? { state: window > 0 ? 'open' : 'closed', reason: 'reset' } : undefined;
+      return rst ? (window > 0 ? OPEN_RESET : CLOSED_RESET) : undefined;
     default:
-      return rst ? { state: 'closed', reason: 'reset' } : undefined;
+      return rst ? CLOSED_RESET : undefined;
   }
 }
 
@@ -138,48 +160,51 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
     return template;
   }
 
-  function validSequence(ctx: ProbeContext, family: 4 | 6, targetAddress: string, port: number, localPort: number): number | undefined {
-    const bytes = addressBytesOf(family, targetAddress);
-    if (!bytes) return undefined;
-    const identity = tcpProbeIdentity(ctx.key, ctx.lease, bytes, port);
-    return identity.sourcePort === localPort ? identity.sequence : undefined;
+  /** The sequence number of our probe to `port` of `target` (4 or 16 bytes), if it left from `localPort`. */
+  function validSequence(ctx: ProbeContext, target: Uint8Array, port: number, localPort: number): number | undefined {
+    return tcpProbeSourcePort(ctx.key, ctx.lease, target, port) === localPort ? tcpProbeSequence(ctx.key, target, port) : undefined;
   }
 
   return {
     listen: ['tcp', 'icmp'],
     transmit(ctx: ProbeContext, target: ProbeTarget): void {
       const source = ctx.sourceFor(target);
-      const { sourcePort, sequence } = tcpProbeIdentity(ctx.key, ctx.lease, target.addressBytes, target.port);
+      const sourcePort = tcpProbeSourcePort(ctx.key, ctx.lease, target.addressBytes, target.port);
+      const sequence = tcpProbeSequence(ctx.key, target.addressBytes, target.port);
       const packet = templateFor(target.family, source).fill(target.addressBytes, sourcePort, target.port, sequence, sendsAck ? sequence : 0);
       ctx.send(target.family, 'tcp', packet, target.address);
     },
     classify(ctx: ProbeContext, reply: RawReply): ReplyVerdict {
       if (reply.protocol === IpProtocol.TCP) {
         const parsed = parseTcpSegment(reply.payload);
-        if (!parsed.ok) return { kind: 'malformed' };
+        if (!parsed.ok) return MALFORMED;
         const segment = parsed.value;
-        const sequence = validSequence(ctx, reply.family, reply.source, segment.sourcePort, segment.destinationPort);
-        if (sequence === undefined) return { kind: 'invalid' };
-        if (!replyMatchesProbe(segment, sequence, flags)) return { kind: 'invalid' };
+        const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
+        if (!bytes) return INVALID;
+        const sequence = validSequence(ctx, bytes, segment.sourcePort, segment.destinationPort);
+        if (sequence === undefined) return INVALID;
+        if (!replyMatchesProbe(segment, sequence, flags)) return INVALID;
         const reading = classifyTcpReply(type, segment.flags, segment.window);
-        if (!reading) return { kind: 'ignore' };
+        if (!reading) return IGNORE;
         return {
           kind: 'answer',
-          key: targetKey(reply.source, segment.sourcePort),
-          outcome: { ...reading, ttl: reply.ttl, window: segment.window },
+          key: probeKey(reply.family, reply.source, segment.sourcePort, bytes),
+          outcome: { state: reading.state, reason: reading.reason, ttl: reply.ttl, window: segment.window },
         };
       }
       const quoted = reply.quoted;
       const icmp = reply.icmp;
-      if (!quoted || !icmp || quoted.protocol !== IpProtocol.TCP) return { kind: 'ignore' };
-      if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return { kind: 'invalid' };
-      const sequence = validSequence(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort);
-      if (sequence === undefined) return { kind: 'invalid' };
-      if (quoted.tcpSequence !== undefined && quoted.tcpSequence !== sequence) return { kind: 'invalid' };
+      if (!quoted || !icmp || quoted.protocol !== IpProtocol.TCP) return IGNORE;
+      if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return INVALID;
+      const bytes = addressBytesOf(reply.family, quoted.destination);
+      if (!bytes) return INVALID;
+      const sequence = validSequence(ctx, bytes, quoted.destinationPort, quoted.sourcePort);
+      if (sequence === undefined) return INVALID;
+      if (quoted.tcpSequence !== undefined && quoted.tcpSequence !== sequence) return INVALID;
       const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
       return {
         kind: 'answer',
-        key: targetKey(quoted.destination, quoted.destinationPort),
+        key: probeKey(reply.family, quoted.destination, quoted.destinationPort, bytes),
         outcome: {
           state: 'filtered',
           reason,

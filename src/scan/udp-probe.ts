@@ -13,7 +13,7 @@
 import { IpProtocol, createUdpProbeTemplate, icmpReasonName, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
-import { targetKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
 import { addressBytesOf } from './tcp-probe.js';
 import { udpPayloadFor } from './udp-payloads.js';
 
@@ -21,9 +21,9 @@ function sourcePortFor(ctx: ProbeContext, destination: Uint8Array, port: number)
   return ctx.lease.portBase + (probeCookie(ctx.key, destination, port, CookieSalt.SOURCE) % ctx.lease.portCount);
 }
 
-function expectedFrom(ctx: ProbeContext, family: 4 | 6, address: string, port: number, localPort: number): boolean {
-  const bytes = addressBytesOf(family, address);
-  return bytes !== undefined && sourcePortFor(ctx, bytes, port) === localPort;
+/** Whether our probe to `port` of `target` (its bytes) left from `localPort`. */
+function expectedFrom(ctx: ProbeContext, target: Uint8Array | undefined, port: number, localPort: number): target is Uint8Array {
+  return target !== undefined && sourcePortFor(ctx, target, port) === localPort;
 }
 
 /**
@@ -55,10 +55,11 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
         const parsed = parseUdpDatagram(reply.payload);
         if (!parsed.ok) return { kind: 'malformed' };
         const datagram = parsed.value;
-        if (!expectedFrom(ctx, reply.family, reply.source, datagram.sourcePort, datagram.destinationPort)) return { kind: 'invalid' };
+        const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
+        if (!expectedFrom(ctx, bytes, datagram.sourcePort, datagram.destinationPort)) return { kind: 'invalid' };
         return {
           kind: 'answer',
-          key: targetKey(reply.source, datagram.sourcePort),
+          key: probeKey(reply.family, reply.source, datagram.sourcePort, bytes),
           outcome: { state: 'open', reason: 'udp-response', ttl: reply.ttl, data: datagram.payload.slice() },
         };
       }
@@ -66,7 +67,8 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
       const icmp = reply.icmp;
       if (!quoted || !icmp || quoted.protocol !== IpProtocol.UDP) return { kind: 'ignore' };
       if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return { kind: 'invalid' };
-      if (!expectedFrom(ctx, reply.family, quoted.destination, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
+      const bytes = addressBytesOf(reply.family, quoted.destination);
+      if (!expectedFrom(ctx, bytes, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
       const fromTarget = reply.source === quoted.destination;
       let outcome: ProbeOutcome;
       const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
@@ -74,7 +76,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
       const closed = reason === 'port-unreach' && fromTarget;
       outcome = { state: closed ? 'closed' : 'filtered', reason, ttl: reply.ttl };
       if (!fromTarget) outcome = { ...outcome, replyFrom: reply.source };
-      return { kind: 'answer', key: targetKey(quoted.destination, quoted.destinationPort), outcome };
+      return { kind: 'answer', key: probeKey(reply.family, quoted.destination, quoted.destinationPort, bytes), outcome };
     },
     noResponse(): ProbeOutcome {
       return { state: 'open|filtered', reason: 'no-response' };

@@ -11,7 +11,8 @@
  * ports nobody owns are other traffic of the host and are ignored; packets that
  * cannot be parsed are counted in {@link ListenerCounters.malformed}.
  *
- * raw-socket reuses its receive buffer, so every datagram is copied before it is parsed.
+ * raw-socket reuses its receive buffer, so every datagram is copied (into a
+ * {@link DatagramSlab}) before it is parsed.
  *
  * @module
  */
@@ -20,7 +21,7 @@ import {
   IpProtocol,
   parseIcmpv4Message,
   parseIcmpv6Message,
-  parseIpv4Packet,
+  readIpv4Envelope,
   parseQuotedDatagram,
   type Icmpv4Message,
   type Icmpv6Message,
@@ -29,6 +30,7 @@ import {
 import { loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-loader.js';
 import { checkRawPermission } from './privileges.js';
 import { readAllOnReadable, sendNowOrQueue } from './raw-socket-direct.js';
+import { DatagramSlab } from './datagram-slab.js';
 
 /** A reply delivered to a scan, already separated from its IP header. */
 export interface RawReply {
@@ -38,9 +40,11 @@ export interface RawReply {
   readonly protocol: number;
   /** Who sent the reply (for ICMP errors: the router or host that reports). */
   readonly source: string;
+  /** The 4 bytes of {@link source} from the IPv4 header (IPv4 only: raw IPv6 sockets give no header). */
+  readonly sourceBytes?: Uint8Array;
   /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
   readonly ttl?: number;
-  /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), in memory of their own. */
+  /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), in memory that is never overwritten. */
   readonly payload: Uint8Array;
   /** For ICMP replies, the parsed message. */
   readonly icmp?: Icmpv4Message | Icmpv6Message;
@@ -119,8 +123,13 @@ const byPortBlock: (Registration | undefined)[] = new Array(PORT_BLOCKS);
 const byIdBlock: (Registration | undefined)[] = new Array(ID_BLOCKS);
 let rotate = 0;
 
+const SOCKET_KEYS = {
+  4: { tcp: '4/tcp', udp: '4/udp', icmp: '4/icmp' },
+  6: { tcp: '6/tcp', udp: '6/udp', icmp: '6/icmp' },
+} as const;
+
 function socketKey(family: 4 | 6, protocol: ListenProtocol): string {
-  return `${family}/${protocol}`;
+  return SOCKET_KEYS[family][protocol];
 }
 
 function protocolNumber(raw: RawSocketModule, family: 4 | 6, protocol: ListenProtocol): number {
@@ -149,7 +158,7 @@ function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
   } catch {
     // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
   }
-  const onDatagram = (buffer: Buffer, source: string): void => dispatch(family, protocol, buffer, source);
+  const onDatagram = (buffer: Uint8Array, length: number, source: string): void => dispatch(family, protocol, buffer, source, length);
   // raw-socket closes the socket on receive errors; the slot is dropped so later sends report it.
   socket.on('error', () => sockets.delete(key));
   let close: () => void = () => socket.close();
@@ -158,7 +167,7 @@ function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
     close();
   });
   if (closeDirect) close = closeDirect;
-  else socket.on('message', onDatagram);
+  else socket.on('message', (buffer: Buffer, source: string) => onDatagram(buffer, buffer.length, source));
   const slot = { socket, users: 1, close };
   sockets.set(key, slot);
   return slot;
@@ -189,27 +198,31 @@ function deliver(owner: Registration | undefined, reply: RawReply): void {
   owner?.sink.onReply(reply);
 }
 
+const slab = new DatagramSlab();
+
 /**
- * Routes one received datagram. `received` may be raw-socket's reused receive
- * buffer: the datagram is copied before anything parses it, since every parsed
- * field that holds bytes (payload, ICMP message, quoted datagram) is a view.
+ * Routes one received datagram: the first `length` bytes of `received`
+ * (default: all of it). `received` may be raw-socket's reused receive buffer:
+ * the datagram is copied before anything parses it, since every parsed field
+ * that holds bytes (payload, ICMP message, quoted datagram) is a view.
  * Exported for tests of the demultiplexer. @internal
  */
-export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint8Array, source: string): void {
+export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint8Array, source: string, length: number = received.length): void {
   counters.received++;
   const receivedAt = performance.now();
-  // new Uint8Array(view) copies; Buffer#slice would not (it is subarray on a Buffer).
-  const buffer = new Uint8Array(received);
+  const buffer = slab.copy(received, length);
   let payload: Uint8Array;
   let ttl: number | undefined;
+  let sourceBytes: Uint8Array | undefined;
   if (family === 4) {
-    const ip = parseIpv4Packet(buffer);
+    const ip = readIpv4Envelope(buffer);
     if (!ip.ok) {
       counters.malformed++;
       return;
     }
-    payload = ip.value.payload;
-    ttl = ip.value.header.ttl;
+    payload = buffer.subarray(ip.value.headerLength, ip.value.totalLength);
+    ttl = ip.value.ttl;
+    sourceBytes = buffer.subarray(12, 16);
   } else {
     payload = buffer;
   }
@@ -225,6 +238,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
       family,
       protocol: protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP,
       source,
+      sourceBytes,
       ttl,
       payload,
       receivedAt,
@@ -240,7 +254,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
   if (icmp.kind === 'echo-reply') {
     const owner = ownerOfId(icmp.identifier);
     if (!owner || !owner.protocols.has('icmp')) return;
-    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, ttl, payload, icmp, receivedAt });
+    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, sourceBytes, ttl, payload, icmp, receivedAt });
     return;
   }
   if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
@@ -257,6 +271,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     family,
     protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6,
     source,
+    sourceBytes,
     ttl,
     payload,
     icmp,

@@ -19,11 +19,19 @@ interface NativeHandle {
   removeAllListeners(event: string): unknown;
 }
 
+const handles = new WeakMap<RawSocket, NativeHandle | null>();
+
 function nativeHandleOf(socket: RawSocket): NativeHandle | undefined {
-  const wrap = (socket as unknown as { wrap?: Partial<NativeHandle> }).wrap;
-  return wrap && typeof wrap.send === 'function' && typeof wrap.recv === 'function' && typeof wrap.on === 'function' && typeof wrap.removeAllListeners === 'function'
-    ? (wrap as NativeHandle)
-    : undefined;
+  let handle = handles.get(socket);
+  if (handle === undefined) {
+    const wrap = (socket as unknown as { wrap?: Partial<NativeHandle> }).wrap;
+    handle =
+      wrap && typeof wrap.send === 'function' && typeof wrap.recv === 'function' && typeof wrap.on === 'function' && typeof wrap.removeAllListeners === 'function'
+        ? (wrap as NativeHandle)
+        : null;
+    handles.set(socket, handle);
+  }
+  return handle ?? undefined;
 }
 
 function wouldBlock(error: unknown): boolean {
@@ -63,9 +71,9 @@ const MAX_READS_PER_EVENT = 256;
 
 /**
  * Makes the socket read every waiting datagram (up to a bound) per readiness
- * event instead of one, handing each to `onDatagram` (the buffer is reused:
- * copy what you keep). A read error other than "would block" goes to
- * `onError`. Returns the function that closes the socket (stopping the reads
+ * event instead of one, handing each to `onDatagram` as the first `length`
+ * bytes of `buffer` (which is reused: copy what you keep). A read error other
+ * than "would block" goes to `onError`. Returns the function that closes the socket (stopping the reads
  * first: the native handle would reopen a closed socket on the next read), or
  * undefined when the native handle is not there; the caller then listens to
  * the public 'message' event and closes the socket itself.
@@ -73,22 +81,38 @@ const MAX_READS_PER_EVENT = 256;
 export function readAllOnReadable(
   socket: RawSocket,
   buffer: Buffer,
-  onDatagram: (datagram: Buffer, source: string) => void,
+  onDatagram: (buffer: Buffer, length: number, source: string) => void,
   onError: (error: unknown) => void,
 ): (() => void) | undefined {
   const handle = nativeHandleOf(socket);
   if (!handle) return undefined;
   let open = true;
-  const onRead = (data: Buffer, bytes: number, source: string): void => onDatagram(data.subarray(0, bytes), source);
+  // The would-block exception that ends every event is made without a stack
+  // trace; the limit is restored while a datagram is handed on.
+  let stackTraceLimit = Error.stackTraceLimit;
+  const deliver = (data: Buffer, length: number, source: string): void => {
+    Error.stackTraceLimit = stackTraceLimit;
+    try {
+      onDatagram(data, length, source);
+    } finally {
+      Error.stackTraceLimit = 0;
+    }
+  };
   handle.removeAllListeners('recvReady');
   handle.on('recvReady', () => {
-    for (let i = 0; i < MAX_READS_PER_EVENT && open; i++) {
-      try {
-        handle.recv(buffer, onRead);
-      } catch (error) {
-        if (!wouldBlock(error)) onError(error);
-        return;
+    stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (let i = 0; i < MAX_READS_PER_EVENT && open; i++) {
+        try {
+          handle.recv(buffer, deliver);
+        } catch (error) {
+          if (!wouldBlock(error)) onError(error);
+          return;
+        }
       }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
   });
   return () => {

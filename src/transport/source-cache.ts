@@ -20,9 +20,10 @@ export interface SourceLookupTarget {
   readonly addressBytes: Uint8Array;
 }
 
-function prefixKey(target: SourceLookupTarget): string {
+function prefixKey(target: SourceLookupTarget): number | string {
   const b = target.addressBytes;
-  if (target.family === 4) return `4:${b[0]}.${b[1]}.${b[2]}`;
+  // IPv4: the /24 as a number (no string per lookup: a scan asks once per probe).
+  if (target.family === 4) return ((b[0] as number) << 16) | ((b[1] as number) << 8) | (b[2] as number);
   let key = '6:';
   for (let i = 0; i < 8; i++) key += (b[i] as number).toString(16).padStart(2, '0');
   return key;
@@ -38,7 +39,10 @@ function prefixKey(target: SourceLookupTarget): string {
  * ```
  */
 export class SourceAddressCache {
-  private readonly known = new Map<string, string | null>();
+  private readonly known = new Map<number | string, string | null>();
+  /** The last lookup (consecutive probes usually go to one host, whose address bytes are one array). */
+  private lastBytes: Uint8Array | undefined;
+  private lastSource: string | undefined;
 
   /**
    * @param onNoRoute called once per destination network without a route
@@ -51,7 +55,13 @@ export class SourceAddressCache {
 
   /** The cached source for the target's network; undefined when unknown or unroutable. */
   cached(target: SourceLookupTarget): string | undefined {
-    return this.known.get(prefixKey(target)) ?? undefined;
+    if (target.addressBytes === this.lastBytes) return this.lastSource;
+    const source = this.known.get(prefixKey(target)) ?? undefined;
+    if (source !== undefined) {
+      this.lastBytes = target.addressBytes;
+      this.lastSource = source;
+    }
+    return source;
   }
 
   /** Asks the kernel; resolves undefined (after reporting it once) when there is no route. */

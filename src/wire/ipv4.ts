@@ -96,18 +96,37 @@ export interface Ipv4Packet {
 }
 
 /**
- * Parses an IPv4 packet. Never throws: a buffer shorter than the header or
- * than `totalLength` gives `TRUNCATED`; version other than 4 `BAD_VERSION`;
- * IHL below 5 `BAD_HEADER_LENGTH`; `totalLength` below the header `BAD_LENGTH`.
- * The checksum is reported, not verified (see {@link ipv4HeaderChecksumValid}).
+ * What a receiver needs to route an IPv4 packet, read by {@link readIpv4Envelope}:
+ * where the payload lies, and the TTL and protocol. No address text, no views.
  *
  * @example
  * ```ts
- * const r = parseIpv4Packet(bytes);
- * if (r.ok && r.value.header.protocol === IpProtocol.TCP) parseTcpSegment(r.value.payload);
+ * const envelope: Ipv4Envelope = { headerLength: 20, totalLength: 40, ttl: 64, protocol: 6 };
  * ```
  */
-export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
+export interface Ipv4Envelope {
+  /** IHL x 4: where the payload starts. */
+  readonly headerLength: number;
+  /** Where the payload ends (link-layer padding after it is not part of the packet). */
+  readonly totalLength: number;
+  readonly ttl: number;
+  readonly protocol: number;
+}
+
+/**
+ * Validates an IPv4 header exactly as {@link parseIpv4Packet} does and reads
+ * only the {@link Ipv4Envelope}: for receive paths that handle 100,000 packets
+ * a second and need neither the address text nor the other fields. The
+ * source address is bytes 12 to 15 of the input, the destination 16 to 19.
+ * Never throws; the errors are those of {@link parseIpv4Packet}.
+ *
+ * @example
+ * ```ts
+ * const r = readIpv4Envelope(bytes);
+ * if (r.ok && r.value.protocol === IpProtocol.TCP) parseTcpSegment(bytes.subarray(r.value.headerLength, r.value.totalLength));
+ * ```
+ */
+export function readIpv4Envelope(bytes: Uint8Array): WireResult<Ipv4Envelope> {
   const length = bytes.length;
   if (length < IPV4_HEADER_LENGTH) {
     return wireFail('ipv4', 'TRUNCATED', `IPv4 header needs ${IPV4_HEADER_LENGTH} bytes, got ${length}`, IPV4_HEADER_LENGTH, length);
@@ -129,6 +148,25 @@ export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
   if (totalLength > length) {
     return wireFail('ipv4', 'TRUNCATED', `IPv4 total length is ${totalLength} bytes but only ${length} bytes are present`, totalLength, length);
   }
+  return { ok: true, value: { headerLength, totalLength, ttl: bytes[8]!, protocol: bytes[9]! } };
+}
+
+/**
+ * Parses an IPv4 packet. Never throws: a buffer shorter than the header or
+ * than `totalLength` gives `TRUNCATED`; version other than 4 `BAD_VERSION`;
+ * IHL below 5 `BAD_HEADER_LENGTH`; `totalLength` below the header `BAD_LENGTH`.
+ * The checksum is reported, not verified (see {@link ipv4HeaderChecksumValid}).
+ *
+ * @example
+ * ```ts
+ * const r = parseIpv4Packet(bytes);
+ * if (r.ok && r.value.header.protocol === IpProtocol.TCP) parseTcpSegment(r.value.payload);
+ * ```
+ */
+export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
+  const envelope = readIpv4Envelope(bytes);
+  if (!envelope.ok) return envelope;
+  const { headerLength, totalLength, ttl, protocol } = envelope.value;
   const b1 = bytes[1]!;
   const flagsFragment = readUint16(bytes, 6);
   const header: Ipv4Header = {
@@ -142,8 +180,8 @@ export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
     dontFragment: (flagsFragment & 0x4000) !== 0,
     moreFragments: (flagsFragment & 0x2000) !== 0,
     fragmentOffset: flagsFragment & 0x1fff,
-    ttl: bytes[8]!,
-    protocol: bytes[9]!,
+    ttl,
+    protocol,
     checksum: readUint16(bytes, 10),
     source: formatIpv4Address(bytes, 12),
     destination: formatIpv4Address(bytes, 16),

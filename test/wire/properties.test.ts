@@ -23,6 +23,7 @@ import {
   parseIcmpv4Message,
   parseIcmpv6Message,
   parseIpv4Packet,
+  readIpv4Envelope,
   parseIpv6Packet,
   parseQuotedDatagram,
   parseTcpOptions,
@@ -61,6 +62,7 @@ const RUNS = { numRuns: 300 };
 describe('parsers never throw on bytes from the network', () => {
   const parsers: [string, (b: Uint8Array) => WireResult<unknown>][] = [
     ['parseIpv4Packet', parseIpv4Packet],
+    ['readIpv4Envelope', readIpv4Envelope],
     ['parseIpv6Packet', parseIpv6Packet],
     ['parseTcpSegment', parseTcpSegment],
     ['parseTcpOptions', (b) => parseTcpOptions(b)],
@@ -87,6 +89,25 @@ describe('parsers never throw on bytes from the network', () => {
     });
   }
 
+  it('readIpv4Envelope accepts exactly what parseIpv4Packet accepts, with the same fields and errors', () => {
+    fc.assert(
+      fc.property(fc.oneof(networkBytes, fc.tuple(ipv4HeaderInit, bytes(64)).map(([header, payload]) => buildIpv4Packet(header, payload))), (input) => {
+        const full = parseIpv4Packet(input);
+        const envelope = readIpv4Envelope(input);
+        if (!full.ok) {
+          expect(envelope).toEqual(full);
+          return;
+        }
+        expect(envelope.ok).toBe(true);
+        if (!envelope.ok) return;
+        const { header, payload } = full.value;
+        expect(envelope.value).toEqual({ headerLength: header.headerLength, totalLength: header.totalLength, ttl: header.ttl, protocol: header.protocol });
+        expect(toHex(input.subarray(envelope.value.headerLength, envelope.value.totalLength))).toBe(toHex(payload));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('parsers never read past the array they are given (views into a larger buffer)', () => {
     fc.assert(
       fc.property(networkBytes, fc.uint8Array({ minLength: 1, maxLength: 40 }), (input, tail) => {
@@ -95,7 +116,7 @@ describe('parsers never throw on bytes from the network', () => {
         backing.set(input);
         backing.set(tail, input.length);
         const view = backing.subarray(0, input.length);
-        for (const parse of [parseIpv4Packet, parseIpv6Packet, parseTcpSegment, parseUdpDatagram, parseIcmpv4Message, parseQuotedDatagram]) {
+        for (const parse of [parseIpv4Packet, readIpv4Envelope, parseIpv6Packet, parseTcpSegment, parseUdpDatagram, parseIcmpv4Message, parseQuotedDatagram]) {
           const a = parse(input) as WireResult<unknown>;
           const b = parse(view) as WireResult<unknown>;
           expect(JSON.stringify(b, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v))).toBe(

@@ -13,6 +13,7 @@ import {
   parseIcmpv4Message,
   parseIcmpv6Message,
   parseIpv4Packet,
+  readIpv4Envelope,
   parseIpv6Packet,
   parseQuotedDatagram,
   parseTcpSegment,
@@ -51,6 +52,7 @@ describe('every truncated prefix of every vector', () => {
         const prefix = vector.bytes.slice(0, n);
         const result = vector.family === 4 ? parseIpv4Packet(prefix) : parseIpv6Packet(prefix);
         expectLengthError(result, vector.family === 4 ? 'ipv4' : 'ipv6', `prefix of ${n} bytes`);
+        if (vector.family === 4) expectLengthError(readIpv4Envelope(prefix), 'ipv4', `envelope of a prefix of ${n} bytes`);
       }
     });
 
