@@ -217,16 +217,19 @@ export function discoveryPhase<T extends ScanOptions>(options: T): T {
 /**
  * A port scan with one raw module: discovery first unless `skipDiscovery`,
  * then every (host, port) pair of the plan. Yields one `done` with the
- * statistics of both phases.
+ * statistics of both phases. `makeModule` is called on the first read, so a
+ * scanner can return this generator as its own and still report bad options
+ * there (as a generator of its own would), with one generator layer less per event.
  */
 export async function* runPortScan(
   options: PortScanOptions,
-  module: ProbeModule,
+  makeModule: () => ProbeModule,
   method: ScanMethod,
   protocol: 'tcp' | 'udp',
   discovery: ProbeModule | undefined,
 ): AsyncGenerator<ScanEvent, void, undefined> {
   throwIfAborted(options.signal);
+  const module = makeModule();
   validateScanOptions(options);
   timingOf(options);
   const ports = options.ports ?? defaultPortsFor(protocol);

@@ -8,7 +8,8 @@
 import { PortscoutError } from '../errors.js';
 import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent, ScanMethod } from './events.js';
-import { runPortScan, throwIfAborted } from './probe-scan.js';
+import { runPortScan } from './probe-scan.js';
+import type { ProbeModule } from './probe-engine.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createTcpProbeModule, type TcpScanType } from './tcp-probe.js';
 
@@ -34,24 +35,22 @@ export interface FlagScanOptions extends PortScanOptions {
  * }
  * ```
  */
-export async function* tcpFlagScan(options: FlagScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  throwIfAborted(options.signal);
-  let module;
-  let method: ScanMethod;
-  if (options.scan === 'custom') {
-    const flags = options.flags;
-    if (flags === undefined || !Number.isInteger(flags) || flags < 0 || flags > 0xff) {
-      throw new PortscoutError('ERR_INVALID_OPTION', `A custom flag scan needs flags: an integer bit mask 0-255 of TcpFlags (e.g. TcpFlags.SYN | TcpFlags.FIN); got ${String(flags)}.`);
+export function tcpFlagScan(options: FlagScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  const method: ScanMethod = options.scan;
+  // Bad options are reported on the first read of the scan, as for every scanner.
+  const makeModule = (): ProbeModule => {
+    if (options.scan === 'custom') {
+      const flags = options.flags;
+      if (flags === undefined || !Number.isInteger(flags) || flags < 0 || flags > 0xff) {
+        throw new PortscoutError('ERR_INVALID_OPTION', `A custom flag scan needs flags: an integer bit mask 0-255 of TcpFlags (e.g. TcpFlags.SYN | TcpFlags.FIN); got ${String(flags)}.`);
+      }
+      return createTcpProbeModule(options.interpretAs ?? 'syn', flags, options.ttl);
     }
-    module = createTcpProbeModule(options.interpretAs ?? 'syn', flags, options.ttl);
-    method = 'custom';
-  } else {
     const known: readonly string[] = ['ack', 'fin', 'null', 'xmas', 'maimon', 'window'];
     if (!known.includes(options.scan)) {
       throw new PortscoutError('ERR_INVALID_OPTION', `Unknown flag scan ${JSON.stringify(options.scan)}: use one of ${known.join(', ')} or 'custom'.`);
     }
-    module = createTcpProbeModule(options.scan, undefined, options.ttl);
-    method = options.scan;
-  }
-  yield* runPortScan(options, module, method, 'tcp', createDiscoveryModule());
+    return createTcpProbeModule(options.scan, undefined, options.ttl);
+  };
+  return runPortScan(options, makeModule, method, 'tcp', createDiscoveryModule());
 }

@@ -34,16 +34,23 @@ export interface SynScanOptions extends PortScanOptions {
  * }
  * ```
  */
-export async function* tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+export function tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  const synScan = (): AsyncGenerator<ScanEvent, void, undefined> =>
+    runPortScan(options, () => createTcpProbeModule('syn', undefined, options.ttl), 'syn', 'tcp', createDiscoveryModule());
+  return options.fallback === 'connect' ? synOrConnectScan(options, synScan) : synScan();
+}
+
+/** With `fallback: 'connect'`: the SYN scan, or a connect scan when raw sockets are not allowed (decided on the first read). */
+async function* synOrConnectScan(options: SynScanOptions, synScan: () => AsyncGenerator<ScanEvent, void, undefined>): AsyncGenerator<ScanEvent, void, undefined> {
   throwIfAborted(options.signal);
-  if (options.fallback === 'connect' && !hasRawPermission(4)) {
-    yield {
-      type: 'warning',
-      code: 'FALLBACK_CONNECT',
-      message: 'No raw socket permission (CAP_NET_RAW): running a TCP connect scan instead of a SYN scan; its events say method "connect".',
-    };
-    yield* tcpConnectScan(options);
+  if (hasRawPermission(4)) {
+    yield* synScan();
     return;
   }
-  yield* runPortScan(options, createTcpProbeModule('syn', undefined, options.ttl), 'syn', 'tcp', createDiscoveryModule());
+  yield {
+    type: 'warning',
+    code: 'FALLBACK_CONNECT',
+    message: 'No raw socket permission (CAP_NET_RAW): running a TCP connect scan instead of a SYN scan; its events say method "connect".',
+  };
+  yield* tcpConnectScan(options);
 }

@@ -10,7 +10,7 @@
  */
 import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent } from './events.js';
-import { runPortScan, throwIfAborted } from './probe-scan.js';
+import { runPortScan } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createUdpProbeModule } from './udp-probe.js';
 
@@ -24,7 +24,6 @@ import { createUdpProbeModule } from './udp-probe.js';
  * }
  * ```
  */
-export async function* udpScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  throwIfAborted(options.signal);
-  yield* runPortScan(options, createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule());
+export function udpScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  return runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule());
 }

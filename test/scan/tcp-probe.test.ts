@@ -1,4 +1,5 @@
 /** Stateless validation of TCP replies: the acknowledgment a reply must carry for each kind of probe. */
+import { probeKey } from '../../src/scan/probe-engine.js';
 import { describe, expect, it } from 'vitest';
 import { replyMatchesProbe } from '../../src/scan/tcp-probe.js';
 import { TcpFlags } from '../../src/wire/index.js';
@@ -30,4 +31,20 @@ describe('replyMatchesProbe', () => {
       expect(replyMatchesProbe({ sequence: 12345, ...reply }, S, probe)).toBe(valid);
     });
   }
+});
+
+describe('probeKey', () => {
+  it('is the same for an IPv4 address given as text or as bytes, and differs by address and port', () => {
+    const bytes = new Uint8Array([198, 18, 1, 10]);
+    expect(probeKey(4, '198.18.1.10', 80)).toBe(probeKey(4, '198.18.1.10', 80, bytes));
+    expect(probeKey(4, '198.18.1.10', 80)).not.toBe(probeKey(4, '198.18.1.10', 81));
+    expect(probeKey(4, '198.18.1.10', 80)).not.toBe(probeKey(4, '198.18.1.11', 80));
+    // The highest address and port stay exact (below 2^53).
+    expect(probeKey(4, '255.255.255.255', 65535)).toBe(0xffffffff * 65536 + 65535);
+    expect(probeKey(4, '0.0.0.1', 0)).not.toBe(probeKey(4, '0.0.0.0', 65535));
+  });
+
+  it('is address/port text for IPv6', () => {
+    expect(probeKey(6, 'fd00::10', 443)).toBe('fd00::10/443');
+  });
 });
