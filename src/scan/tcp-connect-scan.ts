@@ -1,9 +1,12 @@
 /**
  * TCP connect scan (nmap's `-sT`): no privileges needed.
  *
- * Each pair is probed with a full `node:net` connection, `p-limit` bounding
- * the connections in flight and fed lazily from the plan's iterator (a /16
- * never sits in memory). A connection means open (`syn-ack`), a refusal closed
+ * Each pair is probed with a full TCP connection, `p-limit` bounding the
+ * connections in flight and fed lazily from the plan's iterator (a /16 never
+ * sits in memory). Large unpaced scans hand each pair's whole series of
+ * attempts to worker threads instead (see `ConnectWorkerPool`), with the same
+ * bound on pairs out at once, so the main thread only hands out pairs and
+ * reads outcomes. A connection means open (`syn-ack`), a refusal closed
  * (`conn-refused`), a timeout after every retry filtered (`no-response`), and
  * the errors the kernel derives from ICMP filtered with the matching reason.
  * Unless `skipDiscovery`, hosts are first pinged the way nmap does without
@@ -46,11 +49,13 @@ const CONNECT_ERRORS: Readonly<Record<string, { state: PortEvent['state']; reaso
 const PING_PORTS = [80, 443] as const;
 
 /**
- * Shortest wait for one connect attempt. Linux keeps an ICMP error that
- * arrives while connect() still holds the socket as a soft error (seen for
- * ICMPv6 admin-prohibited and address-unreachable in the lab) and reports it
- * only after the first SYN retransmission, one second later; waiting a little
- * longer than that gives the error's reason instead of no-response.
+ * Shortest wait for the last connect attempt of a pair. Linux keeps an ICMP
+ * error that arrives while connect() still holds the socket as a soft error
+ * (seen for ICMPv6 admin-prohibited and address-unreachable in the lab) and
+ * reports it only after the first SYN retransmission, one second later;
+ * waiting a little longer than that gives the error's reason instead of
+ * no-response. Earlier attempts wait the adaptive timeout, as nmap's do, so a
+ * silent port costs one short wait and one long one.
  */
 const MIN_CONNECT_WAIT_MS = 1100;
 
@@ -101,8 +106,32 @@ class Connector {
     void this.pool?.close();
   }
 
-  private attempt(target: ConnectTarget, timeoutMs: number): Promise<ConnectAttempt> {
-    return this.pool ? this.pool.attempt(target, timeoutMs) : connectAttempt(target, timeoutMs, this.active);
+  /** The wait for an attempt that is not a pair's last: the adaptive timeout. */
+  private attemptTimeout(): number {
+    return this.rtt.timeoutMs;
+  }
+
+  /** The wait for a pair's last attempt: the adaptive timeout, at least MIN_CONNECT_WAIT_MS, at most the maximum. */
+  private lastAttemptTimeout(): number {
+    return Math.min(this.timing.maxRttTimeoutMs, Math.max(this.rtt.timeoutMs, MIN_CONNECT_WAIT_MS));
+  }
+
+  /** Counts the attempts of one pair: the first sent, the others retransmissions. */
+  private countAttempts(attempts: number): void {
+    this.stats.sent += attempts;
+    this.stats.retransmitted += Math.max(0, attempts - 1);
+  }
+
+  /** Counts an attempt series and reads how it ended (the same for one attempt on this thread and a series on a worker). */
+  private conclude(result: ConnectAttempt, attempts: number): Outcome {
+    this.countAttempts(attempts);
+    if (result.kind === 'timeout') return { state: 'filtered', reason: 'no-response' };
+    if (attempts === 1) this.rtt.addSample(result.rttMs);
+    if (attempts > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempts;
+    this.stats.received++;
+    if (result.kind === 'open') return { state: 'open', reason: 'syn-ack', rttMs: result.rttMs };
+    const reading = CONNECT_ERRORS[result.code];
+    return reading ? { ...reading, rttMs: result.rttMs } : { unknownError: result.code };
   }
 
   /** Waits for the rate and the scan delay (nmap's --scan-delay; T0-T2 also send one probe at a time). */
@@ -130,33 +159,53 @@ class Connector {
     });
   }
 
-  /** Connects to `target` with retries; undefined when the scan stopped first or the host's time ran out. */
+  /** Connects to `target` on this thread with retries; undefined when the scan stopped first or the host's time ran out. */
   async probe(target: ConnectTarget): Promise<Outcome | undefined> {
-    for (let attempt = 1; attempt <= 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt); attempt++) {
-      if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) return undefined;
+    const maxAttempts = 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt);
+    let made = 0;
+    const stop = (): undefined => {
+      this.countAttempts(made);
+      return undefined;
+    };
+    for (;;) {
+      if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) return stop();
       if (this.paced) {
         await this.pace();
-        if (this.stopped.signal.aborted) return undefined;
+        if (this.stopped.signal.aborted) return stop();
       }
-      this.stats.sent++;
-      if (attempt > 1) this.stats.retransmitted++;
-      const result = await this.attempt(target, Math.min(this.timing.maxRttTimeoutMs, Math.max(this.rtt.timeoutMs, MIN_CONNECT_WAIT_MS)));
-      if (this.stopped.signal.aborted) return undefined;
-      if (result.kind === 'timeout') continue;
-      if (attempt === 1) this.rtt.addSample(result.rttMs);
-      if (attempt > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempt;
-      this.stats.received++;
-      if (result.kind === 'open') return { state: 'open', reason: 'syn-ack', rttMs: result.rttMs };
-      const reading = CONNECT_ERRORS[result.code];
-      return reading ? { ...reading, rttMs: result.rttMs } : { unknownError: result.code };
+      const result = await connectAttempt(target, made + 1 < maxAttempts ? this.attemptTimeout() : this.lastAttemptTimeout(), this.active);
+      made++;
+      if (this.stopped.signal.aborted) return stop();
+      if (result.kind !== 'timeout' || made >= maxAttempts) return this.conclude(result, made);
     }
-    return { state: 'filtered', reason: 'no-response' };
+  }
+
+  /**
+   * Connects to `target` on a worker: the whole series of attempts runs
+   * there, `done` gets the outcome (undefined when the scan stopped first or
+   * the host's time ran out).
+   */
+  probeOnWorker(pool: ConnectWorkerPool, target: ConnectTarget, done: (outcome: Outcome | undefined) => void): void {
+    if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) {
+      done(undefined);
+      return;
+    }
+    const maxAttempts = 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt);
+    pool.submit(target, { timeoutMs: this.attemptTimeout(), lastTimeoutMs: this.lastAttemptTimeout(), attempts: maxAttempts }, (result) => {
+      if (this.stopped.signal.aborted) {
+        this.countAttempts(result.attempts);
+        done(undefined);
+        return;
+      }
+      done(this.conclude(result, result.attempts));
+    });
   }
 
   /**
    * Probes every target of a lazy iterable with at most `concurrency`
    * connections at once (p-limit, fed as slots free up), calling `settle` with
-   * each outcome. Pauses while `hasRoom` says the consumer is behind.
+   * each outcome. Pauses while `hasRoom` says the consumer is behind. On
+   * worker threads (unpaced scans), whole attempt series run there instead.
    */
   async run<T extends ConnectTarget>(
     targets: Iterable<T>,
@@ -164,6 +213,7 @@ class Connector {
     queue: EventQueue<ScanEvent>,
     settle: (target: T, outcome: Outcome) => void,
   ): Promise<void> {
+    if (this.pool && !this.paced) return this.runOnWorkers(this.pool, targets, concurrency, queue, settle);
     const limit = pLimit(concurrency);
     const abandon = (): void => limit.clearQueue();
     this.stopped.signal.addEventListener('abort', abandon, { once: true });
@@ -193,6 +243,57 @@ class Connector {
       while (outstanding > 0 && !this.stopped.signal.aborted) await waitForSlot();
     } finally {
       this.stopped.signal.removeEventListener('abort', abandon);
+    }
+  }
+
+  /**
+   * {@link run} on worker threads: at most `concurrency` pairs out at once,
+   * each a whole series of attempts on a worker. The main thread only hands
+   * pairs out and reads outcomes, with no promise per pair: the feeder sleeps
+   * until half the window is free, then refills it.
+   */
+  private async runOnWorkers<T extends ConnectTarget>(
+    pool: ConnectWorkerPool,
+    targets: Iterable<T>,
+    concurrency: number,
+    queue: EventQueue<ScanEvent>,
+    settle: (target: T, outcome: Outcome) => void,
+  ): Promise<void> {
+    const signal = this.stopped.signal;
+    const lowWater = Math.floor(concurrency / 2);
+    let outstanding = 0;
+    let wakeFeeder: (() => void) | undefined;
+    const waitUntil = (ready: () => boolean): Promise<void> | undefined => {
+      if (ready() || signal.aborted) return undefined;
+      return new Promise((resolve) => {
+        wakeFeeder = () => {
+          if (!ready() && !signal.aborted) return;
+          wakeFeeder = undefined;
+          resolve();
+        };
+      });
+    };
+    const onAbort = (): void => wakeFeeder?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (const target of targets) {
+        if (outstanding >= concurrency) await waitUntil(() => outstanding <= lowWater);
+        if (!queue.hasRoom()) await queue.waitForRoom();
+        if (signal.aborted) break;
+        outstanding++;
+        this.probeOnWorker(pool, target, (outcome) => {
+          outstanding--;
+          try {
+            if (outcome !== undefined) settle(target, outcome);
+          } catch (error) {
+            this.fail(error);
+          }
+          wakeFeeder?.();
+        });
+      }
+      await waitUntil(() => outstanding === 0);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
   }
 }
@@ -355,7 +456,16 @@ export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerat
   );
 
   try {
-    yield* queue.drain();
+    // The queue is read here rather than through queue.drain(): one async generator layer less per event.
+    for (;;) {
+      const event = queue.take();
+      if (event !== undefined) {
+        yield event;
+        continue;
+      }
+      if (queue.ended()) return;
+      await queue.whenPushed();
+    }
   } finally {
     connector.stop();
     options.signal?.removeEventListener('abort', onAbort);

@@ -5,9 +5,12 @@
  * handshake (on a local link the answer is processed inside the connect
  * call), plus Node's socket and error objects. One thread tops out near
  * 12,000 attempts per second here; worker threads spread that over the cores.
- * Each worker runs attempts it is handed in batches and reports them in
- * batches; the caller keeps every decision (timeouts, retries, states).
- * Workers use only `node:net`: raw sockets stay on the main thread.
+ * Each worker runs attempt series it is handed in batches (up to N connects
+ * to one address and port, each given T milliseconds: the caller decides N
+ * and T from its retry policy and round-trip times) and reports how each
+ * series ended, in batches; the caller keeps every other decision (states,
+ * pacing, statistics). Workers use only Node's TCP sockets: raw sockets stay
+ * on the main thread.
  *
  * @module
  */
@@ -19,6 +22,18 @@ export type ConnectAttempt =
   | { readonly kind: 'open'; readonly rttMs: number }
   | { readonly kind: 'error'; readonly code: string; readonly rttMs: number }
   | { readonly kind: 'timeout' };
+
+/** How a series of attempts on a worker ended: the last attempt's reading and how many were made. */
+export type ConnectSeriesResult = ConnectAttempt & { readonly attempts: number };
+
+/** The attempts of one pair on a worker: how many at most, and how long each waits. */
+export interface ConnectSeries {
+  readonly attempts: number;
+  /** Wait of every attempt but the last, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Wait of the last attempt. */
+  readonly lastTimeoutMs: number;
+}
 
 /** Where one attempt goes. */
 export interface ConnectAttemptTarget {
@@ -56,32 +71,80 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
   });
 }
 
-// The worker's attempt is connectAttempt above, as plain CommonJS run with `eval`:
-// the same text works from src/ (tests), dist/index.js and dist/index.cjs.
-// Messages in: batches of [id, family, address, port, timeoutMs]. Out: batches of [id, kind, code, rttMs],
-// kind 0 connected, 1 error (code), 2 timeout.
+// The worker runs as plain CommonJS with `eval`: the same text works from src/ (tests),
+// dist/index.js and dist/index.cjs.
+//
+// Protocol, both ways in transferred Float64Arrays (no per-attempt objects to clone):
+//   in:  { addresses: string[], rows } with rows of [id, addressIndex, port, family, timeoutMs, attempts, lastTimeoutMs]
+//   out: { codes: string[], rows } with rows of [id, kind, codeIndex, rttMs, attempts],
+//        kind 0 connected, 1 error (codes[codeIndex]), 2 timeout (of every attempt).
+// A series makes attempts until one is answered (connected or an error) or all timed out.
+//
+// An attempt uses Node's TCP handle (process.binding('tcp_wrap'), what net.Socket
+// itself wraps) when it is there: a refused connect then costs a handle and a
+// callback instead of a Socket, its streams and an Error. Where the binding is
+// missing or refuses (another Node), attempts use net.Socket; both read the same.
 const WORKER_SOURCE = `
 'use strict';
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { Socket } = require('node:net');
-// Every refused connect builds an Error; this thread never shows their stacks.
+const { getSystemErrorName } = require('node:util');
+// Every refused net.Socket connect builds an Error; this thread never shows their stacks.
 Error.stackTraceLimit = 0;
+let tcp;
+try {
+  const binding = process.binding('tcp_wrap');
+  if (typeof binding.TCP === 'function' && typeof binding.TCPConnectWrap === 'function' && binding.constants && binding.constants.SOCKET !== undefined) tcp = binding;
+} catch {
+  tcp = undefined;
+}
+if (workerData && workerData.netSockets) tcp = undefined;
 let results = [];
+let codes = [];
+const codeIndex = new Map();
 let scheduled = false;
 const flush = () => {
   scheduled = false;
-  const batch = results;
+  const rows = Float64Array.from(results);
+  parentPort.postMessage({ codes, rows }, [rows.buffer]);
   results = [];
-  parentPort.postMessage(batch);
+  codes = [];
+  codeIndex.clear();
 };
-const report = (row) => {
-  results.push(row);
+const report = (id, kind, code, rttMs, attempts) => {
+  let index = -1;
+  if (kind === 1) {
+    index = codeIndex.get(code);
+    if (index === undefined) {
+      index = codes.length;
+      codes.push(code);
+      codeIndex.set(code, index);
+    }
+  }
+  results.push(id, kind, index, rttMs, attempts);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
   }
 };
-const attempt = (id, family, host, port, timeoutMs) => {
+const attemptWithHandle = (family, host, port, timeoutMs, done) => {
+  const handle = new tcp.TCP(tcp.constants.SOCKET);
+  const request = new tcp.TCPConnectWrap();
+  const started = performance.now();
+  let settled = false;
+  const settle = (kind, code) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    handle.close();
+    done(kind, code, performance.now() - started);
+  };
+  request.oncomplete = (status) => settle(status === 0 ? 0 : 1, status === 0 ? '' : getSystemErrorName(status));
+  const timer = setTimeout(() => settle(2, ''), timeoutMs);
+  const error = family === 6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
+  if (error) settle(1, getSystemErrorName(error));
+};
+const attemptWithSocket = (family, host, port, timeoutMs, done) => {
   const socket = new Socket();
   const started = performance.now();
   let settled = false;
@@ -90,19 +153,43 @@ const attempt = (id, family, host, port, timeoutMs) => {
     settled = true;
     clearTimeout(timer);
     socket.destroy();
-    report([id, kind, code, performance.now() - started]);
+    done(kind, code, performance.now() - started);
   };
   const timer = setTimeout(() => settle(2, ''), timeoutMs);
   socket.once('connect', () => settle(0, ''));
   socket.once('error', (error) => settle(1, error.code || 'UNKNOWN'));
   socket.connect({ host, port, family });
 };
-parentPort.on('message', (batch) => {
-  for (const [id, family, host, port, timeoutMs] of batch) attempt(id, family, host, port, timeoutMs);
+const attempt = tcp ? attemptWithHandle : attemptWithSocket;
+const series = (id, family, host, port, timeoutMs, attempts, lastTimeoutMs) => {
+  let made = 0;
+  const next = () => {
+    made++;
+    attempt(family, host, port, made < attempts ? timeoutMs : lastTimeoutMs, (kind, code, rttMs) => {
+      if (kind === 2 && made < attempts) next();
+      else report(id, kind, code, rttMs, made);
+    });
+  };
+  next();
+};
+parentPort.on('message', ({ addresses, rows }) => {
+  for (let i = 0; i < rows.length; i += 7) series(rows[i], rows[i + 3], addresses[rows[i + 1]], rows[i + 2], rows[i + 4], rows[i + 5], rows[i + 6]);
 });
 `;
 
-type Row = [id: number, kind: 0 | 1 | 2, code: string, rttMs: number];
+/** Attempts waiting to be posted to one worker. */
+interface Outbox {
+  /** Rows of [id, addressIndex, port, family, timeoutMs, attempts, lastTimeoutMs]. */
+  rows: number[];
+  addresses: string[];
+  addressIndex: Map<string, number>;
+}
+
+function emptyOutbox(): Outbox {
+  return { rows: [], addresses: [], addressIndex: new Map() };
+}
+
+const TIMED_OUT: ConnectSeriesResult = Object.freeze({ kind: 'timeout', attempts: 0 });
 
 /**
  * A pool of worker threads making connection attempts. {@link close} ends
@@ -121,8 +208,8 @@ type Row = [id: number, kind: 0 | 1 | 2, code: string, rttMs: number];
  */
 export class ConnectWorkerPool {
   private readonly workers: Worker[] = [];
-  private readonly outboxes: (readonly [number, 4 | 6, string, number, number])[][] = [];
-  private readonly pending = new Map<number, (attempt: ConnectAttempt) => void>();
+  private readonly outboxes: Outbox[] = [];
+  private readonly pending = new Map<number, (result: ConnectSeriesResult) => void>();
   private nextId = 0;
   private nextWorker = 0;
   private flushScheduled = false;
@@ -131,22 +218,24 @@ export class ConnectWorkerPool {
   /**
    * @param count worker threads to start (at least 1)
    * @param onError called once if a worker fails (the pool is closed then)
+   * @param options `netSockets`: attempt with net.Socket even where Node's TCP handle is there (tests of the fallback)
    */
   constructor(
     count: number,
     private readonly onError: (error: Error) => void,
+    options: { readonly netSockets?: boolean } = {},
   ) {
     try {
       for (let i = 0; i < Math.max(1, count); i++) {
         // No inherited execArgv: flags such as --input-type=module would make the CommonJS source fail.
-        const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-        worker.on('message', (rows: Row[]) => this.settle(rows));
+        const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { netSockets: options.netSockets === true } });
+        worker.on('message', (message: { codes: string[]; rows: Float64Array }) => this.settle(message.codes, message.rows));
         worker.once('error', (error: Error) => this.fail(error));
         worker.once('exit', (code) => {
           if (!this.closed) this.fail(new Error(`a connect worker exited with code ${code}`));
         });
         this.workers.push(worker);
-        this.outboxes.push([]);
+        this.outboxes.push(emptyOutbox());
       }
     } catch (error) {
       // Workers already started must not keep the process alive.
@@ -158,24 +247,52 @@ export class ConnectWorkerPool {
 
   /** Makes one connection attempt on a worker; resolves with how it ended. */
   attempt(target: ConnectAttemptTarget, timeoutMs: number): Promise<ConnectAttempt> {
-    if (this.closed) return Promise.resolve({ kind: 'timeout' });
+    return new Promise((resolve) => this.submit(target, { timeoutMs, lastTimeoutMs: timeoutMs, attempts: 1 }, resolve));
+  }
+
+  /**
+   * Makes up to `series.attempts` connection attempts on a worker until one
+   * is answered, the last given `series.lastTimeoutMs` and the others
+   * `series.timeoutMs`; calls `done` once with how the series ended (at once
+   * with a timeout when the pool is closed).
+   */
+  submit(target: ConnectAttemptTarget, series: ConnectSeries, done: (result: ConnectSeriesResult) => void): void {
+    if (this.closed) {
+      done(TIMED_OUT);
+      return;
+    }
     const id = this.nextId++;
     const outbox = this.outboxes[this.nextWorker]!;
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
-    outbox.push([id, target.family, target.address, target.port, Math.max(1, Math.round(timeoutMs))]);
+    let addressIndex = outbox.addressIndex.get(target.address);
+    if (addressIndex === undefined) {
+      addressIndex = outbox.addresses.length;
+      outbox.addresses.push(target.address);
+      outbox.addressIndex.set(target.address, addressIndex);
+    }
+    outbox.rows.push(
+      id,
+      addressIndex,
+      target.port,
+      target.family,
+      Math.max(1, Math.round(series.timeoutMs)),
+      Math.max(1, Math.floor(series.attempts)),
+      Math.max(1, Math.round(series.lastTimeoutMs)),
+    );
+    this.pending.set(id, done);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    return new Promise((resolve) => this.pending.set(id, resolve));
   }
 
   /** Ends every worker; attempts still out settle as timeouts. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const resolve of this.pending.values()) resolve({ kind: 'timeout' });
+    const pending = [...this.pending.values()];
     this.pending.clear();
+    for (const done of pending) done(TIMED_OUT);
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
@@ -184,18 +301,29 @@ export class ConnectWorkerPool {
     if (this.closed) return;
     for (let i = 0; i < this.workers.length; i++) {
       const outbox = this.outboxes[i]!;
-      if (outbox.length === 0) continue;
-      this.workers[i]!.postMessage(outbox);
-      this.outboxes[i] = [];
+      if (outbox.rows.length === 0) continue;
+      const rows = Float64Array.from(outbox.rows);
+      this.workers[i]!.postMessage({ addresses: outbox.addresses, rows }, [rows.buffer]);
+      this.outboxes[i] = emptyOutbox();
     }
   }
 
-  private settle(rows: Row[]): void {
-    for (const [id, kind, code, rttMs] of rows) {
-      const resolve = this.pending.get(id);
-      if (!resolve) continue;
+  private settle(codes: readonly string[], rows: Float64Array): void {
+    for (let i = 0; i < rows.length; i += 5) {
+      const id = rows[i] as number;
+      const done = this.pending.get(id);
+      if (!done) continue;
       this.pending.delete(id);
-      resolve(kind === 0 ? { kind: 'open', rttMs } : kind === 1 ? { kind: 'error', code, rttMs } : { kind: 'timeout' });
+      const kind = rows[i + 1];
+      const rttMs = rows[i + 3] as number;
+      const attempts = rows[i + 4] as number;
+      done(
+        kind === 0
+          ? { kind: 'open', rttMs, attempts }
+          : kind === 1
+            ? { kind: 'error', code: codes[rows[i + 2] as number] ?? 'UNKNOWN', rttMs, attempts }
+            : { kind: 'timeout', attempts },
+      );
     }
   }
 

@@ -4,6 +4,7 @@
  * on workers that stops early lets its process exit by itself.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectWorkerPool, connectAttempt } from '../../src/transport/connect-attempts.js';
 import { tcpConnectScan, type PortEvent, type ScanEvent } from '../../src/index.js';
@@ -27,10 +28,51 @@ describe('connection attempts', () => {
       // Not yet sent to a worker (batches leave on the next turn): closing settles it as a timeout.
       const late = pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000);
       await pool.close();
-      expect(await late).toEqual({ kind: 'timeout' });
-      expect(await pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000)).toEqual({ kind: 'timeout' });
+      expect(await late).toMatchObject({ kind: 'timeout' });
+      expect(await pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000)).toMatchObject({ kind: 'timeout' });
       expect(errors).toEqual([]);
     } finally {
+      await pool.close();
+    }
+  });
+
+  it('reads the same with net.Socket (where Node has no TCP handle to use) as with the handle', async () => {
+    const readings = async (netSockets: boolean): Promise<string[]> => {
+      const pool = new ConnectWorkerPool(1, (error) => {
+        throw error;
+      }, { netSockets });
+      try {
+        const results = await Promise.all(
+          [loopback.open, loopback.closed].map(
+            (port) => new Promise<string>((resolve) => pool.submit({ family: 4, address: LOOPBACK, port }, { attempts: 2, timeoutMs: 2000, lastTimeoutMs: 2000 }, (r) => resolve(`${r.kind} ${r.kind === 'error' ? r.code : ''} ${r.attempts}`))),
+          ),
+        );
+        return results;
+      } finally {
+        await pool.close();
+      }
+    };
+    const withHandle = await readings(false);
+    expect(withHandle).toEqual(['open  1', 'error ECONNREFUSED 1']);
+    expect(await readings(true)).toEqual(withHandle);
+  });
+
+  it('connects over IPv6 (::1) on a worker as well', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '::1', resolve);
+    });
+    const open = (server.address() as AddressInfo).port;
+    const pool = new ConnectWorkerPool(1, (error) => {
+      throw error;
+    });
+    try {
+      expect((await pool.attempt({ family: 6, address: '::1', port: open }, 2000)).kind).toBe('open');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      expect(await pool.attempt({ family: 6, address: '::1', port: open }, 2000)).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
+    } finally {
+      server.close();
       await pool.close();
     }
   });
@@ -44,7 +86,7 @@ describe('connection attempts', () => {
     const terminated = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
     await terminated;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await pending).toEqual({ kind: 'timeout' });
+    expect(await pending).toMatchObject({ kind: 'timeout' });
     expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/a connect worker exited with code/)]);
     await pool.close();
   });
