@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { Resolver } from 'node:dns/promises';
 import { createDiscoveryModule, type DiscoveryProbes } from './discovery-probe.js';
-import type { HostEvent, ScanEvent } from './events.js';
+import type { ScanEvent } from './events.js';
+import { withReverseNames } from './reverse-names.js';
 import { runHostScan } from './probe-scan.js';
 import type { ScanOptions } from './scan-options.js';
 
@@ -14,20 +14,6 @@ import type { ScanOptions } from './scan-options.js';
 export interface DiscoveryOptions extends ScanOptions {
   /** Which probes to send. Default: ICMP echo, TCP SYN to 443, TCP ACK to 80. */
   readonly probes?: DiscoveryProbes;
-  /** Look up the PTR name of every host found up (`reverseName` on the event). Default false. */
-  readonly reverseDns?: boolean;
-  /** Milliseconds a reverse lookup may take. Default 2000. */
-  readonly reverseDnsTimeout?: number;
-}
-
-async function withReverseName(event: HostEvent, resolver: Resolver): Promise<HostEvent> {
-  try {
-    const names = await resolver.reverse(event.address);
-    const name = names[0];
-    return name === undefined ? event : { ...event, reverseName: name };
-  } catch {
-    return event;
-  }
 }
 
 /**
@@ -40,14 +26,6 @@ async function withReverseName(event: HostEvent, resolver: Resolver): Promise<Ho
  * }
  * ```
  */
-export async function* discoverHosts(options: DiscoveryOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  const resolver = options.reverseDns ? new Resolver({ timeout: options.reverseDnsTimeout ?? 2000, tries: 1 }) : undefined;
-  try {
-    for await (const event of runHostScan(options, createDiscoveryModule(options.probes))) {
-      if (resolver && event.type === 'host' && event.status === 'up') yield await withReverseName(event, resolver);
-      else yield event;
-    }
-  } finally {
-    resolver?.cancel();
-  }
+export function discoverHosts(options: DiscoveryOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  return withReverseNames(runHostScan(options, createDiscoveryModule(options.probes)), options);
 }

@@ -41,6 +41,12 @@ export interface ScanOptions {
   readonly resolve?: HostResolver;
   /** Events queued for a slow consumer before the scan pauses sending. Default 1024. */
   readonly queueCapacity?: number;
+  /** Look up the PTR name of every host found up (`reverseName` on its `host` event). Default false. */
+  readonly reverseDns?: boolean;
+  /** Milliseconds a reverse lookup may take. Default 2000. */
+  readonly reverseDnsTimeout?: number;
+  /** DNS servers for the reverse lookups (nmap's `--dns-servers`), as `address` or `address:port`. Default: the system's. */
+  readonly dnsServers?: readonly string[];
 }
 
 /** Options of the port scanners. */

@@ -26,6 +26,7 @@ import { TokenBucket } from '../transport/token-bucket.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { allowedRetries } from './retry-policy.js';
+import { withReverseNames } from './reverse-names.js';
 import { addStats, emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
 import { defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
@@ -379,7 +380,12 @@ export interface ConnectScanOptions extends PortScanOptions {
  * }
  * ```
  */
-export async function* tcpConnectScan(options: ConnectScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+export function tcpConnectScan(options: ConnectScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+  return withReverseNames(connectScan(options), options);
+}
+
+/** {@link tcpConnectScan} without reverse names (the SYN scan's fallback adds them itself). @internal */
+export async function* connectScan(options: ConnectScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   throwIfAborted(options.signal);
   validateScanOptions(options);
   if (options.workers !== undefined && !(Number.isSafeInteger(options.workers) && options.workers >= 0)) {

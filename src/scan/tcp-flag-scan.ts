@@ -9,6 +9,7 @@ import { PortscoutError } from '../errors.js';
 import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent, ScanMethod } from './events.js';
 import { runPortScan } from './probe-scan.js';
+import { withReverseNames } from './reverse-names.js';
 import type { ProbeModule } from './probe-engine.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createTcpProbeModule, type TcpScanType } from './tcp-probe.js';
@@ -52,5 +53,5 @@ export function tcpFlagScan(options: FlagScanOptions): AsyncGenerator<ScanEvent,
     }
     return createTcpProbeModule(options.scan, undefined, options.ttl);
   };
-  return runPortScan(options, makeModule, method, 'tcp', createDiscoveryModule());
+  return withReverseNames(runPortScan(options, makeModule, method, 'tcp', createDiscoveryModule()), options);
 }

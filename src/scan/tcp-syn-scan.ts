@@ -11,7 +11,8 @@ import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent } from './events.js';
 import { runPortScan, throwIfAborted } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
-import { tcpConnectScan } from './tcp-connect-scan.js';
+import { connectScan } from './tcp-connect-scan.js';
+import { withReverseNames } from './reverse-names.js';
 import { createTcpProbeModule } from './tcp-probe.js';
 
 /** Options of {@link tcpSynScan}. */
@@ -37,7 +38,7 @@ export interface SynScanOptions extends PortScanOptions {
 export function tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   const synScan = (): AsyncGenerator<ScanEvent, void, undefined> =>
     runPortScan(options, () => createTcpProbeModule('syn', undefined, options.ttl), 'syn', 'tcp', createDiscoveryModule());
-  return options.fallback === 'connect' ? synOrConnectScan(options, synScan) : synScan();
+  return withReverseNames(options.fallback === 'connect' ? synOrConnectScan(options, synScan) : synScan(), options);
 }
 
 /** With `fallback: 'connect'`: the SYN scan, or a connect scan when raw sockets are not allowed (decided on the first read). */
@@ -52,5 +53,5 @@ async function* synOrConnectScan(options: SynScanOptions, synScan: () => AsyncGe
     code: 'FALLBACK_CONNECT',
     message: 'No raw socket permission (CAP_NET_RAW): running a TCP connect scan instead of a SYN scan; its events say method "connect".',
   };
-  yield* tcpConnectScan(options);
+  yield* connectScan(options);
 }

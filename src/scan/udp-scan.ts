@@ -11,6 +11,7 @@
 import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent } from './events.js';
 import { runPortScan } from './probe-scan.js';
+import { withReverseNames } from './reverse-names.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createUdpProbeModule } from './udp-probe.js';
 
@@ -25,5 +26,5 @@ import { createUdpProbeModule } from './udp-probe.js';
  * ```
  */
 export function udpScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule());
+  return withReverseNames(runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule()), options);
 }

@@ -10,6 +10,7 @@ import { comparePortStates, findHost, runNmap } from './nmap.js';
 import { skipLab } from './support.js';
 import { scanInLab, type ScannerName } from './scan-in-lab.js';
 import { declaredPorts, expectedPort, type LabScanType } from './ground-truth.js';
+import { LAB_DNS_NAME } from './topology.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -152,6 +153,19 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
       expect(['syn-ack', 'reset']).toContain(host.reason);
     }
     expect(ours.hosts).toHaveLength(2);
+  });
+
+  it('reverse DNS names the hosts found up, in discovery and in the discovery phase of port scans (dnsmasq on t1 has lab.test)', async () => {
+    const dns = { reverseDns: true, dnsServers: [t1v4], reverseDnsTimeout: 3000 };
+    const found = await scanInLab(lab, 'discoverHosts', { targets: [t1v4, t1v6], timing: 'T4', maxRetries: 2, ...dns });
+    expect(found.errors).toEqual([]);
+    expect(found.hosts.map((h) => `${h.address} ${h.reverseName}`).sort()).toEqual([`${t1v4} ${LAB_DNS_NAME}`, `${t1v6} ${LAB_DNS_NAME}`].sort());
+    for (const scanner of ['tcpSynScan', 'tcpConnectScan'] as const) {
+      const ours = await scanInLab(lab, scanner, { targets: t1v4, ports: '22', timing: 'T4', ...dns });
+      expect(ours.errors).toEqual([]);
+      expect(ours.hosts.map((h) => `${h.address} ${h.status} ${h.reverseName}`), scanner).toEqual([`${t1v4} up ${LAB_DNS_NAME}`]);
+      expect(ours.ports.map((p) => `${p.port} ${p.state}`), scanner).toEqual(['22 open']);
+    }
   });
 
   it('a SYN scan with discovery reports the host first, then its ports', async () => {

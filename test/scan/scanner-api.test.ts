@@ -70,6 +70,26 @@ describe('every scanner, before any packet', () => {
     });
   }
 
+  for (const [name, start] of Object.entries(scanners)) {
+    it(`${name} with reverseDns: an already-aborted signal and bad DNS options are errors on the first read`, async () => {
+      const controller = new AbortController();
+      controller.abort();
+      const scan = (extra: Record<string, unknown>) =>
+        (name === 'discoverHosts'
+          ? discoverHosts({ targets: LOOPBACK, reverseDns: true, ...extra })
+          : name === 'tcpConnectScan'
+            ? tcpConnectScan({ targets: LOOPBACK, ports: '1', reverseDns: true, ...extra })
+            : name === 'tcpSynScan'
+              ? tcpSynScan({ targets: LOOPBACK, ports: '1', reverseDns: true, ...extra })
+              : name === 'tcpFlagScan'
+                ? tcpFlagScan({ targets: LOOPBACK, ports: '1', scan: 'fin', reverseDns: true, ...extra })
+                : udpScan({ targets: LOOPBACK, ports: '53', reverseDns: true, ...extra }))[Symbol.asyncIterator]().next();
+      await expect(scan({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(scan({ dnsServers: ['not an address'] })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('dnsServers') });
+      await expect(scan({ reverseDnsTimeout: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('reverseDnsTimeout') });
+    });
+  }
+
   it('port exclusions that remove every port are an ERR_INVALID_PORTS error quoting both lists', async () => {
     for (const scan of [
       () => tcpConnectScan({ targets: LOOPBACK, ports: '20-25', excludePorts: '1-100' }),
