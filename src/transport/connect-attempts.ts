@@ -82,8 +82,10 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
 //
 // An attempt uses Node's TCP handle (process.binding('tcp_wrap'), what net.Socket
 // itself wraps) when it is there: a refused connect then costs a handle and a
-// callback instead of a Socket, its streams and an Error. Where the binding is
-// missing or refuses (another Node), attempts use net.Socket; both read the same.
+// callback instead of a Socket, its streams and an Error. process.binding is a
+// documentation-only deprecation (DEP0111: a warning under --pending-deprecation
+// only); where the binding is missing or refuses (another Node), attempts use
+// net.Socket, and both read the same (a test checks it).
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
