@@ -7,6 +7,7 @@
 import { createDiscoveryModule, type DiscoveryProbes } from './discovery-probe.js';
 import type { ScanEvent } from './events.js';
 import { withReverseNames } from './reverse-names.js';
+import { lazyGenerator } from './lazy-generator.js';
 import { runHostScan } from './probe-scan.js';
 import type { ScanOptions } from './scan-options.js';
 
@@ -27,5 +28,5 @@ export interface DiscoveryOptions extends ScanOptions {
  * ```
  */
 export function discoverHosts(options: DiscoveryOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return withReverseNames(runHostScan(options, createDiscoveryModule(options.probes)), options);
+  return lazyGenerator(() => withReverseNames(runHostScan(options, createDiscoveryModule(options.probes)), options));
 }

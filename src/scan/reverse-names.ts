@@ -38,13 +38,64 @@ function resolverFor(options: ScanOptions): Resolver {
   return resolver;
 }
 
+/** Lookups in flight at once; events behind one wait for it, so the order is kept. */
+const LOOKUPS_IN_FLIGHT = 16;
+
+/** Resolves as `promise` does, or rejects with the signal's reason once it is aborted. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+interface Pending {
+  readonly result: Promise<ScanEvent>;
+  settled: ScanEvent | undefined;
+}
+
 async function* lookUpNames(events: AsyncGenerator<ScanEvent, void, undefined>, options: ScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   let resolver: Resolver | undefined;
   try {
     resolver = resolverFor(options);
+    const lookups = resolver;
+    // Events in scan order; a host found up waits for its name (withReverseName never rejects).
+    const pending: Pending[] = [];
+    const add = (event: ScanEvent): void => {
+      if (event.type !== 'host' || event.status !== 'up') {
+        pending.push({ result: Promise.resolve(event), settled: event });
+        return;
+      }
+      const entry: Pending = { result: withReverseName(event, lookups), settled: undefined };
+      void entry.result.then((named) => (entry.settled = named));
+      pending.push(entry);
+    };
     for await (const event of events) {
-      if (event.type === 'host' && event.status === 'up') yield await withReverseName(event, resolver);
-      else yield event;
+      add(event);
+      // Hand on what is ready at the head; wait only when too many lookups are out.
+      while (pending.length > 0) {
+        const head = pending[0] as Pending;
+        if (head.settled === undefined && pending.length < LOOKUPS_IN_FLIGHT) break;
+        const ready = head.settled ?? (await unlessAborted(head.result, options.signal));
+        pending.shift();
+        yield ready;
+      }
+    }
+    while (pending.length > 0) {
+      const head = pending.shift() as Pending;
+      yield head.settled ?? (await unlessAborted(head.result, options.signal));
     }
   } finally {
     resolver?.cancel();
@@ -56,8 +107,10 @@ async function* lookUpNames(events: AsyncGenerator<ScanEvent, void, undefined>, 
 /**
  * The scan's events with `reverseName` on each `host` event whose host is up
  * and has a PTR name, when `options.reverseDns` asks for it; otherwise the
- * events themselves (no generator layer added). A failed or slow lookup
- * (`reverseDnsTimeout`, default 2000 ms) leaves the name out. A bad
+ * events themselves (no generator layer added). Up to 16 lookups run at
+ * once and events keep their order. A failed or slow lookup
+ * (`reverseDnsTimeout`, default 2000 ms) leaves the name out; an abort
+ * stops the wait for one at once. A bad
  * `reverseDnsTimeout` or `dnsServers` is an `ERR_INVALID_OPTION` on the first read.
  */
 export function withReverseNames(events: AsyncGenerator<ScanEvent, void, undefined>, options: ScanOptions): AsyncGenerator<ScanEvent, void, undefined> {

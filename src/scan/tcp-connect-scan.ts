@@ -27,6 +27,7 @@ import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import { allowedRetries } from './retry-policy.js';
 import { withReverseNames } from './reverse-names.js';
+import { lazyGenerator } from './lazy-generator.js';
 import { addStats, emptyStats, type HostEvent, type PortEvent, type ScanEvent, type ScanStats } from './events.js';
 import { defaultPortsFor, discoveryPhase, planWithWarnings, roundRtt, throwIfAborted, timingOf, validateScanOptions, type Building } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
@@ -160,9 +161,23 @@ class Connector {
     });
   }
 
-  /** Connects to `target` on this thread with retries; undefined when the scan stopped first or the host's time ran out. */
+  /** Attempts allowed for a pair now (the retry policy widens as soon as an answer needed a retry). */
+  private allowedAttempts(): number {
+    return 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt);
+  }
+
+  /** One attempt: on a worker when the scan has them, else on this thread. */
+  private attempt(target: ConnectTarget, timeoutMs: number): Promise<ConnectAttempt> {
+    return this.pool ? this.pool.attempt(target, timeoutMs) : connectAttempt(target, timeoutMs, this.active);
+  }
+
+  /**
+   * Connects to `target` with retries, one attempt at a time (the paced path,
+   * and every scan without workers); undefined when the scan stopped first or
+   * the host's time ran out. The allowance is read again after every timeout,
+   * as the raw engine does.
+   */
   async probe(target: ConnectTarget): Promise<Outcome | undefined> {
-    const maxAttempts = 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt);
     let made = 0;
     const stop = (): undefined => {
       this.countAttempts(made);
@@ -174,32 +189,55 @@ class Connector {
         await this.pace();
         if (this.stopped.signal.aborted) return stop();
       }
-      const result = await connectAttempt(target, made + 1 < maxAttempts ? this.attemptTimeout() : this.lastAttemptTimeout(), this.active);
+      const last = made + 1 >= this.allowedAttempts();
+      const result = await this.attempt(target, last ? this.lastAttemptTimeout() : this.attemptTimeout());
       made++;
       if (this.stopped.signal.aborted) return stop();
-      if (result.kind !== 'timeout' || made >= maxAttempts) return this.conclude(result, made);
+      if (result.kind !== 'timeout' || made >= this.allowedAttempts()) return this.conclude(result, made);
     }
   }
 
   /**
-   * Connects to `target` on a worker: the whole series of attempts runs
-   * there, `done` gets the outcome (undefined when the scan stopped first or
-   * the host's time ran out).
+   * Connects to `target` on a worker, which runs the pair's attempts as one
+   * series; `done` gets the outcome (undefined when the scan stopped first,
+   * or when the host's time ran out and the series stayed silent). When the
+   * retry allowance widened while a silent series ran, a follow-on series
+   * makes the extra attempts.
    */
   probeOnWorker(pool: ConnectWorkerPool, target: ConnectTarget, done: (outcome: Outcome | undefined) => void): void {
-    if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) {
+    let made = 0;
+    const drop = (): void => {
+      this.countAttempts(made);
       done(undefined);
-      return;
-    }
-    const maxAttempts = 1 + allowedRetries(this.timing.maxRetries, this.maxAnsweredAttempt);
-    pool.submit(target, { timeoutMs: this.attemptTimeout(), lastTimeoutMs: this.lastAttemptTimeout(), attempts: maxAttempts }, (result) => {
-      if (this.stopped.signal.aborted) {
-        this.countAttempts(result.attempts);
-        done(undefined);
+    };
+    const submit = (): void => {
+      if (this.stopped.signal.aborted || this.hostTimeouts.isOver(target.address, performance.now())) {
+        drop();
         return;
       }
-      done(this.conclude(result, result.attempts));
-    });
+      const attempts = Math.max(1, this.allowedAttempts() - made);
+      pool.submit(target, { timeoutMs: this.attemptTimeout(), lastTimeoutMs: this.lastAttemptTimeout(), attempts }, (result) => {
+        made += result.attempts;
+        // attempts 0: the pool closed (scan stopped, or a worker failed) before the series ran.
+        if (result.attempts === 0 || this.stopped.signal.aborted) {
+          drop();
+          return;
+        }
+        if (result.kind === 'timeout') {
+          if (made < this.allowedAttempts()) {
+            submit();
+            return;
+          }
+          // Silence after the host's time ran out says nothing about the port.
+          if (this.hostTimeouts.isOver(target.address, performance.now())) {
+            drop();
+            return;
+          }
+        }
+        done(this.conclude(result, made));
+      });
+    };
+    submit();
   }
 
   /**
@@ -364,8 +402,10 @@ export interface ConnectScanOptions extends PortScanOptions {
   /**
    * Worker threads that make the connection attempts (the kernel's work for
    * each handshake runs on the thread that connects). 0 connects on this
-   * thread. Default: the cores available (at most 4) for scans of 4096 pairs
-   * or more, 0 for smaller ones.
+   * thread. Default: the cores available (at most 4) for unpaced scans of
+   * 4096 pairs or more; 0 for smaller scans and for scans paced by `rate` or
+   * a scan delay, which gain nothing from them. Unpaced scans hand each pair's
+   * whole series of attempts to a worker; paced ones one attempt at a time.
    */
   readonly workers?: number;
 }
@@ -381,7 +421,7 @@ export interface ConnectScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpConnectScan(options: ConnectScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return withReverseNames(connectScan(options), options);
+  return lazyGenerator(() => withReverseNames(connectScan(options), options));
 }
 
 /** {@link tcpConnectScan} without reverse names (the SYN scan's fallback adds them itself). @internal */
@@ -401,7 +441,8 @@ export async function* connectScan(options: ConnectScanOptions): AsyncGenerator<
   const started = performance.now();
   const concurrency = Math.min(options.maxInFlight ?? 512, timing.maxParallelism);
   const queue = new EventQueue<ScanEvent>(options.queueCapacity ?? 1024);
-  const workers = options.workers ?? (first.plan.size >= WORKERS_FROM_PAIRS && concurrency > 1 ? Math.min(availableParallelism(), 4) : 0);
+  const paced = (options.rate !== undefined && Number.isFinite(options.rate)) || timing.scanDelayMs > 0;
+  const workers = options.workers ?? (first.plan.size >= WORKERS_FROM_PAIRS && concurrency > 1 && !paced ? Math.min(availableParallelism(), 4) : 0);
   const onFailure = (error: unknown): void => {
     connector.stop();
     queue.close(error);

@@ -7,9 +7,10 @@
  */
 import { PortscoutError } from '../errors.js';
 import { createDiscoveryModule } from './discovery-probe.js';
-import type { ScanEvent, ScanMethod } from './events.js';
+import type { ScanEvent } from './events.js';
 import { runPortScan } from './probe-scan.js';
 import { withReverseNames } from './reverse-names.js';
+import { lazyGenerator } from './lazy-generator.js';
 import type { ProbeModule } from './probe-engine.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createTcpProbeModule, type TcpScanType } from './tcp-probe.js';
@@ -37,21 +38,22 @@ export interface FlagScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpFlagScan(options: FlagScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  const method: ScanMethod = options.scan;
-  // Bad options are reported on the first read of the scan, as for every scanner.
-  const makeModule = (): ProbeModule => {
-    if (options.scan === 'custom') {
-      const flags = options.flags;
-      if (flags === undefined || !Number.isInteger(flags) || flags < 0 || flags > 0xff) {
-        throw new PortscoutError('ERR_INVALID_OPTION', `A custom flag scan needs flags: an integer bit mask 0-255 of TcpFlags (e.g. TcpFlags.SYN | TcpFlags.FIN); got ${String(flags)}.`);
-      }
-      return createTcpProbeModule(options.interpretAs ?? 'syn', flags, options.ttl);
+  // Options are read on the first read of the scan, where bad ones are reported, as for every scanner.
+  return lazyGenerator(() => withReverseNames(runPortScan(options, () => flagModule(options), options.scan, 'tcp', createDiscoveryModule()), options));
+}
+
+/** The probe module of a flag scan's options. */
+function flagModule(options: FlagScanOptions): ProbeModule {
+  if (options.scan === 'custom') {
+    const flags = options.flags;
+    if (flags === undefined || !Number.isInteger(flags) || flags < 0 || flags > 0xff) {
+      throw new PortscoutError('ERR_INVALID_OPTION', `A custom flag scan needs flags: an integer bit mask 0-255 of TcpFlags (e.g. TcpFlags.SYN | TcpFlags.FIN); got ${String(flags)}.`);
     }
-    const known: readonly string[] = ['ack', 'fin', 'null', 'xmas', 'maimon', 'window'];
-    if (!known.includes(options.scan)) {
-      throw new PortscoutError('ERR_INVALID_OPTION', `Unknown flag scan ${JSON.stringify(options.scan)}: use one of ${known.join(', ')} or 'custom'.`);
-    }
-    return createTcpProbeModule(options.scan, undefined, options.ttl);
-  };
-  return withReverseNames(runPortScan(options, makeModule, method, 'tcp', createDiscoveryModule()), options);
+    return createTcpProbeModule(options.interpretAs ?? 'syn', flags, options.ttl);
+  }
+  const known: readonly string[] = ['ack', 'fin', 'null', 'xmas', 'maimon', 'window'];
+  if (!known.includes(options.scan)) {
+    throw new PortscoutError('ERR_INVALID_OPTION', `Unknown flag scan ${JSON.stringify(options.scan)}: use one of ${known.join(', ')} or 'custom'.`);
+  }
+  return createTcpProbeModule(options.scan, undefined, options.ttl);
 }

@@ -13,6 +13,7 @@ import { runPortScan, throwIfAborted } from './probe-scan.js';
 import type { PortScanOptions } from './scan-options.js';
 import { connectScan } from './tcp-connect-scan.js';
 import { withReverseNames } from './reverse-names.js';
+import { lazyGenerator } from './lazy-generator.js';
 import { createTcpProbeModule } from './tcp-probe.js';
 
 /** Options of {@link tcpSynScan}. */
@@ -38,7 +39,7 @@ export interface SynScanOptions extends PortScanOptions {
 export function tcpSynScan(options: SynScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   const synScan = (): AsyncGenerator<ScanEvent, void, undefined> =>
     runPortScan(options, () => createTcpProbeModule('syn', undefined, options.ttl), 'syn', 'tcp', createDiscoveryModule());
-  return withReverseNames(options.fallback === 'connect' ? synOrConnectScan(options, synScan) : synScan(), options);
+  return lazyGenerator(() => withReverseNames(options.fallback === 'connect' ? synOrConnectScan(options, synScan) : synScan(), options));
 }
 
 /** With `fallback: 'connect'`: the SYN scan, or a connect scan when raw sockets are not allowed (decided on the first read). */

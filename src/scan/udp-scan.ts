@@ -12,6 +12,7 @@ import { createDiscoveryModule } from './discovery-probe.js';
 import type { ScanEvent } from './events.js';
 import { runPortScan } from './probe-scan.js';
 import { withReverseNames } from './reverse-names.js';
+import { lazyGenerator } from './lazy-generator.js';
 import type { PortScanOptions } from './scan-options.js';
 import { createUdpProbeModule } from './udp-probe.js';
 
@@ -26,5 +27,5 @@ import { createUdpProbeModule } from './udp-probe.js';
  * ```
  */
 export function udpScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return withReverseNames(runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule()), options);
+  return lazyGenerator(() => withReverseNames(runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule()), options));
 }

@@ -331,7 +331,11 @@ export class ConnectWorkerPool {
 
   private fail(error: Error): void {
     if (this.closed) return;
-    void this.close();
-    this.onError(error);
+    // The owner hears of the failure before the attempts still out settle as timeouts (so it can stop first).
+    try {
+      this.onError(error);
+    } finally {
+      void this.close();
+    }
   }
 }

@@ -117,6 +117,21 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(ours.stats.retransmitted).toBeGreaterThan(0);
   });
 
+  it('tcpConnectScan on workers of t2 under 10% loss agrees with the lossless truth (retries widen for pairs already out)', async () => {
+    // Each pair's attempts run as one series on a worker. Pairs handed out before any loss was seen start
+    // with 2 attempts; once an answer needed a retry, a silent series gets a follow-on for the rest.
+    const ports = range(1, 200);
+    const ours = await scanInLab(lab, 'tcpConnectScan', { targets: t2v4, ports: '1-200', skipDiscovery: true, timing: 'T4', maxRetries: 9, workers: 2 }, { timeoutMs: 180_000 });
+    expect(ours.errors).toEqual([]);
+    expect(ours.ports).toHaveLength(ports.length);
+    for (const p of ours.ports) {
+      const truth = expectedPort(lab.groundTruth, t2v4, 'tcp', p.port, 'connect');
+      expect(`${p.port} ${p.state}`).toBe(`${p.port} ${truth?.state}`);
+    }
+    expect(ours.stats.retransmitted).toBeGreaterThan(0);
+    expect(ours.stats.sent).toBe(ports.length + ours.stats.retransmitted);
+  });
+
   it('discoverHosts of the /24 finds the same hosts up as nmap -sn', async () => {
     const cidr = lab.sweep.cidr;
     const ours = await scanInLab(lab, 'discoverHosts', { targets: cidr, timing: 'T4', maxRetries: 1 });

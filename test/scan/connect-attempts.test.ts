@@ -77,16 +77,27 @@ describe('connection attempts', () => {
     }
   });
 
-  it('reports a worker that dies, once, and settles what it had as timeouts', async () => {
+  it('reports a worker that dies, once, before it settles what it had as timeouts that made no attempt', async () => {
+    const order: string[] = [];
     const errors: Error[] = [];
-    const pool = new ConnectWorkerPool(1, (error) => errors.push(error));
-    // Kill the worker behind the pool's back, as a crash would, before the attempt is posted to it
-    // (attempts leave in a batch on the next turn of the event loop).
-    const pending = pool.attempt({ family: 4, address: LOOPBACK, port: loopback.open }, 2000);
+    const pool = new ConnectWorkerPool(1, (error) => {
+      errors.push(error);
+      order.push('error');
+    });
+    // Kill the worker behind the pool's back, as a crash would, before the series is posted to it
+    // (series leave in a batch on the next turn of the event loop).
+    const pending = new Promise((resolve) =>
+      pool.submit({ family: 4, address: LOOPBACK, port: loopback.open }, { attempts: 2, timeoutMs: 2000, lastTimeoutMs: 2000 }, (result) => {
+        order.push('settled');
+        resolve(result);
+      }),
+    );
     const terminated = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
     await terminated;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await pending).toMatchObject({ kind: 'timeout' });
+    // attempts 0: the scan must not read it as a silent port (it stops first, on the error).
+    expect(await pending).toEqual({ kind: 'timeout', attempts: 0 });
+    expect(order).toEqual(['error', 'settled']);
     expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/a connect worker exited with code/)]);
     await pool.close();
   });

@@ -90,6 +90,17 @@ describe('every scanner, before any packet', () => {
     });
   }
 
+  it('every scanner reports even a missing options object on its first read, not at the call', async () => {
+    const calls = [discoverHosts, tcpConnectScan, tcpSynScan, tcpFlagScan, udpScan] as ((options: never) => AsyncGenerator<ScanEvent>)[];
+    for (const scanner of calls) {
+      let scan: AsyncGenerator<ScanEvent> | undefined;
+      expect(() => (scan = scanner(undefined as never)), scanner.name).not.toThrow();
+      await expect(scan!.next(), scanner.name).rejects.toBeInstanceOf(TypeError);
+      // A scan that failed its first read is over.
+      expect(await scan!.next(), scanner.name).toEqual({ done: true, value: undefined });
+    }
+  });
+
   it('port exclusions that remove every port are an ERR_INVALID_PORTS error quoting both lists', async () => {
     for (const scan of [
       () => tcpConnectScan({ targets: LOOPBACK, ports: '20-25', excludePorts: '1-100' }),
