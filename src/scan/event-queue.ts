@@ -79,12 +79,8 @@ export class EventQueue<T> {
     });
   }
 
-  /**
-   * The next item, or undefined when none is queued (then see {@link ended}
-   * and {@link whenPushed}). For consumers that yield items from a generator
-   * of their own, without the extra generator layer {@link drain} would add.
-   */
-  take(): T | undefined {
+  /** The next item, or undefined when none is queued. */
+  private take(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head] as T;
     this.items[this.head] = undefined as T;
@@ -97,31 +93,31 @@ export class EventQueue<T> {
     return item;
   }
 
-  /** Whether the stream is over (closed and nothing queued); throws the failure of a queue closed with an error. */
-  ended(): boolean {
-    if (!this.closed || this.head < this.items.length) return false;
-    if (this.failure) throw this.failure.error;
-    return true;
-  }
-
-  /** Resolves on the next push or close. */
-  whenPushed(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.wakeConsumer = resolve;
-    });
-  }
-
-  /** Yields items in order until the queue is closed and empty. */
-  async *drain(): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      const item = this.take();
-      if (item !== undefined) {
-        yield item;
-        continue;
-      }
-      if (this.ended()) return;
-      await this.whenPushed();
-    }
+  /**
+   * The items in order until the queue is closed and empty (then the failure
+   * of a queue closed with an error is thrown). An iterator of its own, not
+   * an async generator: a scanner that `yield*`s it adds no generator layer
+   * per event. Items are never undefined.
+   */
+  drain(): AsyncIterableIterator<T> {
+    const iterator: AsyncIterableIterator<T> = {
+      next: (): Promise<IteratorResult<T>> => {
+        const item = this.take();
+        if (item !== undefined) return Promise.resolve({ done: false, value: item });
+        if (this.closed) {
+          if (this.failure) return Promise.reject(this.failure.error);
+          return Promise.resolve({ done: true, value: undefined });
+        }
+        return new Promise<void>((resolve) => {
+          this.wakeConsumer = resolve;
+        }).then(() => iterator.next());
+      },
+      // As a generator's would: a throw() passes the error on, a return() ends the reading.
+      throw: (error?: unknown): Promise<IteratorResult<T>> => Promise.reject(error),
+      return: (): Promise<IteratorResult<T>> => Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   private wake(): void {

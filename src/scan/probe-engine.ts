@@ -283,18 +283,8 @@ export class ProbeEngine {
     }
     signal?.addEventListener('abort', this.onAbort, { once: true });
     this.sendLoop(targets).catch((error: unknown) => this.fail(error));
-    const queue = this.queue;
     try {
-      // The queue is read here rather than through queue.drain(): one async generator layer less per event.
-      for (;;) {
-        const event = queue.take();
-        if (event !== undefined) {
-          yield event;
-          continue;
-        }
-        if (queue.ended()) return;
-        await queue.whenPushed();
-      }
+      yield* this.queue.drain();
     } finally {
       // Leaving the loop early (break, return, a throw) ends the scan as well.
       this.stop();

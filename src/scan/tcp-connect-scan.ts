@@ -503,16 +503,7 @@ export async function* connectScan(options: ConnectScanOptions): AsyncGenerator<
   );
 
   try {
-    // The queue is read here rather than through queue.drain(): one async generator layer less per event.
-    for (;;) {
-      const event = queue.take();
-      if (event !== undefined) {
-        yield event;
-        continue;
-      }
-      if (queue.ended()) return;
-      await queue.whenPushed();
-    }
+    yield* queue.drain();
   } finally {
     connector.stop();
     options.signal?.removeEventListener('abort', onAbort);

@@ -205,6 +205,18 @@ describe('tcpConnectScan on loopback', () => {
     expectReleased(before);
   });
 
+  it('a throw() into the scan rejects with that error and closes everything, as a generator would', async () => {
+    await settled();
+    const before = liveHandles();
+    const scan = tcpConnectScan({ targets: LOOPBACK, ports: '1-65535', maxInFlight: 256, workers: 0 });
+    expect((await scan.next()).done).toBe(false);
+    const stop = new Error('consumer gave up');
+    await expect(scan.throw(stop)).rejects.toBe(stop);
+    expect(await scan.next()).toEqual({ done: true, value: undefined });
+    await settled();
+    expectReleased(before);
+  });
+
   it('rejects with the abort reason and closes everything when aborted mid-scan', async () => {
     await settled();
     const before = liveHandles();
