@@ -130,35 +130,31 @@ const report = (id, kind, code, rttMs, attempts) => {
     setImmediate(flush);
   }
 };
-const attemptWithHandle = (family, host, port, timeoutMs, done) => {
-  const handle = new tcp.TCP(tcp.constants.SOCKET);
-  const request = new tcp.TCPConnectWrap();
+// How one attempt ends: the first of its answer and its timeout; close frees the socket.
+const settleOnce = (timeoutMs, close, done) => {
   const started = performance.now();
   let settled = false;
+  const timer = setTimeout(() => settle(2, ''), timeoutMs);
   const settle = (kind, code) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    handle.close();
+    close();
     done(kind, code, performance.now() - started);
   };
+  return settle;
+};
+const attemptWithHandle = (family, host, port, timeoutMs, done) => {
+  const handle = new tcp.TCP(tcp.constants.SOCKET);
+  const request = new tcp.TCPConnectWrap();
+  const settle = settleOnce(timeoutMs, () => handle.close(), done);
   request.oncomplete = (status) => settle(status === 0 ? 0 : 1, status === 0 ? '' : getSystemErrorName(status));
-  const timer = setTimeout(() => settle(2, ''), timeoutMs);
   const error = family === 6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
   if (error) settle(1, getSystemErrorName(error));
 };
 const attemptWithSocket = (family, host, port, timeoutMs, done) => {
   const socket = new Socket();
-  const started = performance.now();
-  let settled = false;
-  const settle = (kind, code) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    socket.destroy();
-    done(kind, code, performance.now() - started);
-  };
-  const timer = setTimeout(() => settle(2, ''), timeoutMs);
+  const settle = settleOnce(timeoutMs, () => socket.destroy(), done);
   socket.once('connect', () => settle(0, ''));
   socket.once('error', (error) => settle(1, error.code || 'UNKNOWN'));
   socket.connect({ host, port, family });
