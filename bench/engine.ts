@@ -15,10 +15,13 @@
  * portscout controls. No target is set; the figure guides the SYN scan target.
  */
 import { acquireListener, dispatch, type ListenProtocol, type ListenerLease, type RawReply } from '../src/transport/packet-listener.js';
-import { ProbeEngine, type ProbeTarget } from '../src/scan/probe-engine.js';
+import { ScanEngine } from '../src/scan/scan-engine.js';
+import type { ProbeTarget } from '../src/scan/probe-module.js';
+import { createRawProber } from '../src/scan/raw-prober.js';
+import { STEADY_POLICY } from '../src/scan/retry-policy.js';
 import { createTcpProbeModule } from '../src/scan/tcp-probe.js';
-import { createCookieKey } from '../src/scan/probe-cookie.js';
-import { portEvent, toProbeTarget } from '../src/scan/probe-scan.js';
+import { portEvent } from '../src/scan/event-builders.js';
+import { toProbeTarget } from '../src/scan/probe-targets.js';
 import { resolveTiming } from '../src/transport/timing.js';
 import { planScan } from '../src/targets/index.js';
 import { TcpFlags } from '../src/wire/index.js';
@@ -77,16 +80,14 @@ async function once(): Promise<{ ms: number; events: number; closed: number }> {
   function* targets(): Generator<ProbeTarget> {
     let bytes: Uint8Array | undefined;
     for (const pair of plan.pairs()) {
-      const target = toProbeTarget(pair, 'tcp', pair.port, bytes);
+      const target = toProbeTarget(pair, 'tcp', pair.port, pair.position, bytes);
       bytes = target.addressBytes;
       yield target;
     }
   }
-  const engine = new ProbeEngine(
-    createTcpProbeModule('syn'),
-    createCookieKey(),
-    { cached: () => SOURCE, resolve: async () => SOURCE },
-    { timing: resolveTiming({ timing: 'T4' }), rate: Infinity, maxInFlight: 4096, queueCapacity: 1024, acquire: loopbackAcquire },
+  const engine = new ScanEngine(
+    createRawProber(createTcpProbeModule('syn'), { acquire: loopbackAcquire, sources: { cached: () => SOURCE, resolve: async () => SOURCE } }),
+    { timing: resolveTiming({ timing: 'T4' }), rate: Infinity, maxInFlight: 4096, queueCapacity: 1024, policy: STEADY_POLICY, phase: 'ports', total: PORTS },
     (target, outcome, rttMs) => portEvent(target, outcome, rttMs, 'syn'),
   );
   const start = performance.now();

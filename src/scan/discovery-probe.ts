@@ -5,10 +5,12 @@
  *
  * @module
  */
-import { IpProtocol, TcpFlags, createIcmpEchoTemplate, icmpReasonName, parseTcpSegment, type IcmpEchoTemplate } from '../wire/index.js';
+import { IpProtocol, TcpFlags, createIcmpEchoTemplate, parseTcpSegment, type IcmpEchoTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
+import { icmpReason, type Reason } from './reasons.js';
+import type { ScanMethod } from './events.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
-import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-module.js';
 import { createTcpProbeModule, addressBytesOf, replyMatchesProbe, tcpProbeIdentity } from './tcp-probe.js';
 
 /** Which probes discovery sends to every host. */
@@ -43,7 +45,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
   const syn = createTcpProbeModule('syn');
   const ack = createTcpProbeModule('ack');
   const echoTemplates = new Map<string, IcmpEchoTemplate>();
-  const hostUp = (reply: RawReply, bytes: Uint8Array, reason: string, method: string): ReplyVerdict => ({
+  const hostUp = (reply: RawReply, bytes: Uint8Array, reason: Reason, method: ScanMethod): ReplyVerdict => ({
     kind: 'answer',
     key: probeKey(reply.family, reply.source, 0, bytes),
     outcome: { state: 'up', reason, ttl: reply.ttl, method },
@@ -104,7 +106,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
       } else {
         return { kind: 'ignore' };
       }
-      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
+      const reason = icmpReason(reply.family, icmp.type, icmp.code);
       // An error sent by the target itself proves it is there; one from a router says it is not reachable.
       const fromTarget = reply.source === quoted.destination;
       return {

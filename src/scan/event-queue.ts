@@ -22,14 +22,22 @@
  */
 export class EventQueue<T> {
   private items: T[] = [];
+  /** A tag per item (-1: none), handed to {@link onTake} as the consumer takes the item. */
+  private tags: number[] = [];
   private head = 0;
   private closed = false;
   private failure: { error: unknown } | undefined;
   private wakeConsumer: (() => void) | undefined;
   private wakeProducer: (() => void) | undefined;
 
-  /** @param capacity the number of queued items above which {@link hasRoom} is false. */
-  constructor(readonly capacity: number) {}
+  /**
+   * @param capacity the number of queued items above which {@link hasRoom} is false.
+   * @param onTake called with an item's tag when the consumer takes it (a scan marks the item's pair delivered).
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly onTake?: (tag: number) => void,
+  ) {}
 
   /** Items waiting for the consumer. */
   get size(): number {
@@ -41,10 +49,14 @@ export class EventQueue<T> {
     return this.size < this.capacity;
   }
 
-  /** Adds an item and wakes the consumer. Items pushed after {@link close} are dropped. */
-  push(item: T): void {
+  /**
+   * Adds an item and wakes the consumer. Items pushed after {@link close} are
+   * dropped. `tag` (a whole number) is handed to `onTake` when the consumer takes the item.
+   */
+  push(item: T, tag = -1): void {
     if (this.closed) return;
     this.items.push(item);
+    this.tags.push(tag);
     this.wake();
   }
 
@@ -64,6 +76,7 @@ export class EventQueue<T> {
   abort(reason: unknown): void {
     if (this.closed) return;
     this.items = [];
+    this.tags = [];
     this.head = 0;
     this.close(reason ?? new Error('aborted'));
   }
@@ -83,12 +96,15 @@ export class EventQueue<T> {
   private take(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head] as T;
+    const tag = this.tags[this.head] as number;
     this.items[this.head] = undefined as T;
     this.head++;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.tags = this.tags.slice(this.head);
       this.head = 0;
     }
+    if (tag >= 0) this.onTake?.(tag);
     if (this.wakeProducer && this.hasRoom()) this.wakeProducer();
     return item;
   }

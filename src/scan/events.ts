@@ -11,38 +11,21 @@
  * @module
  */
 
+import type { ScanCursor, ShardSpec } from '../targets/index.js';
+import type { TimingValues } from '../transport/timing.js';
+import type { Reason } from './reasons.js';
+import type { TechniqueName } from './techniques.js';
+
+export type { Reason } from './reasons.js';
+
 /** A port's state, with nmap's names. */
 export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
 
 /**
- * Why a state was concluded, with nmap's reason strings (`nmap --reason`).
- *
- * - TCP replies: `syn-ack`, `reset`, `conn-refused` (connect scan).
- * - No reply after every retry: `no-response`.
- * - UDP: `udp-response`, `port-unreach`.
- * - ICMP errors: `net-unreach`, `host-unreach`, `proto-unreach`, `port-unreach`,
- *   `net-prohibited`, `host-prohibited`, `admin-prohibited`, `time-exceeded`, ...
- * - Host discovery: `echo-reply`, `syn-ack`, `reset`, `no-response`, `localhost-response`, `user-set`.
+ * The technique that produced an event: a port scan technique's name (see
+ * `TECHNIQUES`), or for `host` events the discovery probe that answered.
  */
-export type Reason = string;
-
-/** The technique that produced an event. */
-export type ScanMethod =
-  | 'connect'
-  | 'syn'
-  | 'ack'
-  | 'fin'
-  | 'null'
-  | 'xmas'
-  | 'maimon'
-  | 'window'
-  | 'custom'
-  | 'udp'
-  | 'icmp-echo'
-  | 'tcp-syn-ping'
-  | 'tcp-connect-ping'
-  | 'tcp-ack-ping'
-  | 'user-set';
+export type ScanMethod = Exclude<TechniqueName, 'ping'> | 'icmp-echo' | 'tcp-syn-ping' | 'tcp-connect-ping' | 'tcp-ack-ping' | 'user-set';
 
 /** Fields shared by the events about one address. */
 export interface TargetFields {
@@ -97,25 +80,107 @@ export interface PortEvent extends TargetFields {
   readonly method: ScanMethod;
   /** TCP window of the deciding reply (window scan, OS hints). */
   readonly window?: number;
-  /** Bytes of a UDP reply (for service detection), copied out of the receive buffer. */
-  readonly data?: Uint8Array;
+  /**
+   * Bytes of a UDP reply (for service detection), base64-encoded: events hold
+   * only JSON values (see {@link ScanEvent}). `eventBytes(event)` decodes them.
+   */
+  readonly data?: string;
 }
+
+/**
+ * The codes of {@link WarningEvent}s.
+ *
+ * | code | what happened | what to do |
+ * |---|---|---|
+ * | `UNRESOLVED_HOST` | a target name did not resolve | check the name or the resolver |
+ * | `TARGETS` | planning: the exclusions remove every target, an exclusion did not resolve | check `targets` and `exclude` |
+ * | `NO_ROUTE` | no route to a target: nothing is sent to it | add a route, or drop the target |
+ * | `RATE_LIMITED` | a host rate-limits its answers: the scan slows down for it | nothing; set `maxScanDelayMs` to bound the slowdown |
+ * | `HOST_TIMEOUT` | a host's `hostTimeout` ran out: its remaining pairs are skipped | raise `hostTimeout` |
+ * | `CONNECT_ERROR` | a connect failed with an errno that names no port state | see the errno in the message |
+ * | `FALLBACK_CONNECT` | a SYN scan runs as a connect scan (`fallback: 'connect'`) | the message says why (no permission, or no native addon) |
+ */
+export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT';
 
 /** Something worth knowing that did not stop the scan. */
 export interface WarningEvent {
   readonly type: 'warning';
-  /**
-   * Stable code: `UNRESOLVED_HOST` (a target name did not resolve), `TARGETS`
-   * (planning: the exclusions remove every target, an exclusion did not resolve),
-   * `NO_ROUTE` (no route to a target; nothing is sent to it), `RATE_LIMITED`
-   * (slowing down for a host that rate-limits answers), `HOST_TIMEOUT`,
-   * `CONNECT_ERROR` (a connect failed with an errno that names no port state),
-   * `FALLBACK_CONNECT` (a SYN scan without raw permission runs as a connect scan).
-   */
-  readonly code: string;
+  /** Stable code: see {@link WarningCode}. */
+  readonly code: WarningCode;
   readonly message: string;
   /** The target text or address concerned, if any. */
   readonly target?: string;
+}
+
+/**
+ * The first event of every scan: what it will do. It carries what nmap's
+ * XML `<scaninfo>` and a resume file need.
+ *
+ * @example
+ * ```ts
+ * { type: 'start', technique: 'syn', protocols: ['tcp'], ports: { tcp: '22,80,443', udp: '' }, hosts: 1, pairs: 3,
+ *   discovery: false, order: 'sequential', shard: { index: 0, count: 1 }, fingerprint: '...', timing: { ... }, startedAt: 1796000000000 }
+ * ```
+ */
+export interface StartEvent {
+  readonly type: 'start';
+  /** The technique's name (`'syn'`, `'connect'`, `'udp'`, `'ping'`, ...). */
+  readonly technique: string;
+  /** Protocols probed (`tcp`, `udp`; `host` for discovery alone). */
+  readonly protocols: readonly ('tcp' | 'udp' | 'host')[];
+  /** The ports, in nmap's compact syntax (`1-1024,3306`); empty for discovery alone. */
+  readonly ports: { readonly tcp: string; readonly udp: string };
+  /** Hosts planned (after exclusions, in this shard's space). */
+  readonly hosts: number;
+  /**
+   * Units of work of the plan the scan walks first: (host, port) pairs left
+   * after a resume cursor, or hosts for discovery alone. With discovery
+   * before a port scan, the pairs of every target; the port phase then walks
+   * the hosts found up.
+   */
+  readonly pairs: number;
+  /** Whether hosts are discovered first (only those up are port-scanned). */
+  readonly discovery: boolean;
+  /** `'sequential'`, or `'random'` with the seed. */
+  readonly order: 'sequential' | 'random';
+  readonly seed?: string;
+  readonly shard: ShardSpec;
+  /** The plan's fingerprint (the one its resume cursors carry when there is no discovery phase). */
+  readonly fingerprint: string;
+  /** The cursor the scan resumed from, when it did. */
+  readonly resumedFrom?: ScanCursor;
+  /** The timing values in force. */
+  readonly timing: TimingValues;
+  /** Wall-clock start, milliseconds since the epoch. */
+  readonly startedAt: number;
+}
+
+/**
+ * How far a scan is, every `progressInterval` milliseconds when asked for.
+ *
+ * @example
+ * ```ts
+ * { type: 'progress', phase: 'ports', done: 5000, total: 65535, fraction: 0.0763, rate: 41000, found: 3, etaMs: 1480, cursor: { v: 1, ... } }
+ * ```
+ */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  /** `'discovery'` while hosts are pinged, `'ports'` after. */
+  readonly phase: 'discovery' | 'ports';
+  /** Units of this phase settled (reported, or skipped for a reason a warning gave). */
+  readonly done: number;
+  /** Units of this phase. */
+  readonly total: number;
+  /** `done / total`, 0 to 1. */
+  readonly fraction: number;
+  /** Probes sent per second so far in this phase. */
+  readonly rate: number;
+  /** Hosts found up (discovery) or ports found open (ports) so far. */
+  readonly found: number;
+  /** Estimated milliseconds left in this phase, from the pace so far. */
+  readonly etaMs?: number;
+  /** A safe resume point (port phase): every pair before it, and those it skips, has been delivered. */
+  readonly cursor?: ScanCursor;
 }
 
 /** Counters of one scan. */
@@ -147,10 +212,32 @@ export interface ScanStats {
 export interface DoneEvent {
   readonly type: 'done';
   readonly stats: ScanStats;
+  /** The cursor of the finished port phase (its position is the end of the plan): resuming from it probes nothing. */
+  readonly cursor?: ScanCursor;
 }
 
-/** Everything a scanner yields. */
-export type ScanEvent = HostEvent | PortEvent | WarningEvent | DoneEvent;
+/**
+ * Everything a scanner yields: `start` first, `done` last.
+ *
+ * Events hold only JSON values: strings, finite numbers, booleans, arrays
+ * and plain objects; bytes are base64 strings and no number is a bigint
+ * (counts are at most 2^53-1 by construction). `JSON.parse(JSON.stringify(event))`
+ * gives an equal event.
+ */
+export type ScanEvent = StartEvent | HostEvent | PortEvent | WarningEvent | ProgressEvent | DoneEvent;
+
+/**
+ * The bytes an event carries (a UDP reply's `data`), decoded from base64;
+ * undefined when it carries none.
+ *
+ * @example
+ * ```ts
+ * if (event.type === 'port' && event.data !== undefined) matchBanner(eventBytes(event));
+ * ```
+ */
+export function eventBytes(event: PortEvent): Uint8Array | undefined {
+  return event.data === undefined ? undefined : new Uint8Array(Buffer.from(event.data, 'base64'));
+}
 
 /** Fresh zeroed statistics. */
 export function emptyStats(): ScanStats {

@@ -4,11 +4,8 @@
  *
  * @module
  */
-import { createDiscoveryModule, type DiscoveryProbes } from './discovery-probe.js';
-import type { ScanEvent } from './events.js';
-import { withReverseNames } from './reverse-names.js';
-import { lazyGenerator } from './lazy-generator.js';
-import { runHostScan } from './probe-scan.js';
+import type { DiscoveryProbes } from './discovery-probe.js';
+import { scan, type Scan } from './scan.js';
 import type { ScanOptions } from './scan-options.js';
 
 /** Options of {@link discoverHosts}. */
@@ -22,11 +19,11 @@ export interface DiscoveryOptions extends ScanOptions {
  *
  * @example
  * ```ts
- * for await (const event of discoverHosts({ targets: '198.18.1.0/24' })) {
+ * for await (const event of discoverHosts({ targets: '127.0.0.1' })) {
  *   if (event.type === 'host' && event.status === 'up') console.log(event.address, event.reason);
  * }
  * ```
  */
-export function discoverHosts(options: DiscoveryOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return lazyGenerator(() => withReverseNames(runHostScan(options, createDiscoveryModule(options.probes)), options));
+export function discoverHosts(options: DiscoveryOptions): Scan {
+  return scan({ ...options, technique: 'ping' });
 }

@@ -6,6 +6,7 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { PortscoutError } from '../errors.js';
+import { unlessAborted } from '../transport/abort-signal.js';
 import type { HostEvent, ScanEvent } from './events.js';
 import type { ScanOptions } from './scan-options.js';
 
@@ -41,32 +42,12 @@ function resolverFor(options: ScanOptions): Resolver {
 /** Lookups in flight at once; events behind one wait for it, so the order is kept. */
 const LOOKUPS_IN_FLIGHT = 16;
 
-/** Resolves as `promise` does, or rejects with the signal's reason once it is aborted. */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 interface Pending {
   readonly result: Promise<ScanEvent>;
   settled: ScanEvent | undefined;
 }
 
-async function* lookUpNames(events: AsyncGenerator<ScanEvent, void, undefined>, options: ScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+async function* lookUpNames(events: AsyncIterableIterator<ScanEvent>, options: ScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
   let resolver: Resolver | undefined;
   try {
     resolver = resolverFor(options);
@@ -100,7 +81,7 @@ async function* lookUpNames(events: AsyncGenerator<ScanEvent, void, undefined>, 
   } finally {
     resolver?.cancel();
     // Bad options are thrown before the scan starts: end it (it holds nothing yet).
-    await events.return();
+    await events.return?.();
   }
 }
 
@@ -113,6 +94,6 @@ async function* lookUpNames(events: AsyncGenerator<ScanEvent, void, undefined>, 
  * stops the wait for one at once. A bad
  * `reverseDnsTimeout` or `dnsServers` is an `ERR_INVALID_OPTION` on the first read.
  */
-export function withReverseNames(events: AsyncGenerator<ScanEvent, void, undefined>, options: ScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
+export function withReverseNames(events: AsyncIterableIterator<ScanEvent>, options: ScanOptions): AsyncIterableIterator<ScanEvent> {
   return options.reverseDns ? lookUpNames(events, options) : events;
 }

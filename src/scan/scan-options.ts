@@ -47,6 +47,8 @@ export interface ScanOptions {
   readonly reverseDnsTimeout?: number;
   /** DNS servers for the reverse lookups (nmap's `--dns-servers`), as `address` or `address:port`. Default: the system's. */
   readonly dnsServers?: readonly string[];
+  /** Milliseconds between `progress` events (fraction done, rate, ETA, a safe resume cursor). Default: no progress events. */
+  readonly progressInterval?: number;
 }
 
 /** Options of the port scanners. */
@@ -69,3 +71,32 @@ export interface PortScanOptions extends ScanOptions {
   /** IP TTL of raw probes. */
   readonly ttl?: number;
 }
+
+/** Every option name of {@link ScanOptions} (the type-checked list of names a scan accepts). */
+export const SCAN_OPTION_NAMES: readonly string[] = Object.keys({
+  targets: true,
+  exclude: true,
+  signal: true,
+  timing: true,
+  timingOverrides: true,
+  maxRetries: true,
+  hostTimeout: true,
+  rate: true,
+  maxInFlight: true,
+  order: true,
+  shard: true,
+  resume: true,
+  family: true,
+  resolve: true,
+  queueCapacity: true,
+  reverseDns: true,
+  reverseDnsTimeout: true,
+  dnsServers: true,
+  progressInterval: true,
+} satisfies Record<keyof ScanOptions, true>);
+
+/** Every option name of {@link PortScanOptions}. */
+export const PORT_SCAN_OPTION_NAMES: readonly string[] = [
+  ...SCAN_OPTION_NAMES,
+  ...Object.keys({ ports: true, excludePorts: true, skipDiscovery: true, ttl: true } satisfies Record<Exclude<keyof PortScanOptions, keyof ScanOptions>, true>),
+];

@@ -12,7 +12,6 @@
 import {
   IpProtocol,
   TcpFlags,
-  icmpReasonName,
   createTcpProbeTemplate,
   parseIpv4Address,
   parseIpv6Address,
@@ -20,9 +19,9 @@ import {
   type TcpProbeTemplate,
 } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
+import { icmpReason, type Reason } from './reasons.js';
 import { CookieSalt, probeCookie, type CookieKey } from './probe-cookie.js';
-import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
-import type { ListenerLease } from '../transport/packet-listener.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-module.js';
 
 /** The TCP scan techniques, with nmap's names (`-sS`, `-sA`, `-sF`, `-sN`, `-sX`, `-sM`, `-sW`). */
 export type TcpScanType = 'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'maimon' | 'window';
@@ -39,7 +38,7 @@ export const TCP_SCAN_FLAGS: Readonly<Record<TcpScanType, number>> = {
 };
 
 /** The source port of a probe to `port` of `destination`: a keyed cookie within the scan's block. */
-export function tcpProbeSourcePort(key: CookieKey, lease: ListenerLease, destination: Uint8Array, port: number): number {
+export function tcpProbeSourcePort(key: CookieKey, lease: ProbeContext['lease'], destination: Uint8Array, port: number): number {
   return lease.portBase + (probeCookie(key, destination, port, CookieSalt.SOURCE) % lease.portCount);
 }
 
@@ -49,7 +48,7 @@ export function tcpProbeSequence(key: CookieKey, destination: Uint8Array, port: 
 }
 
 /** The source port and sequence number of a probe, both keyed cookies. */
-export function tcpProbeIdentity(key: CookieKey, lease: ListenerLease, destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
+export function tcpProbeIdentity(key: CookieKey, lease: ProbeContext['lease'], destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
   return { sourcePort: tcpProbeSourcePort(key, lease, destination, port), sequence: tcpProbeSequence(key, destination, port) };
 }
 
@@ -96,7 +95,7 @@ export function addressBytesOf(family: 4 | 6, text: string): Uint8Array | undefi
  */
 interface TcpReading {
   readonly state: ProbeOutcome['state'];
-  readonly reason: string;
+  readonly reason: Reason;
 }
 const OPEN_SYN_ACK: TcpReading = { state: 'open', reason: 'syn-ack' };
 const OPEN_SPLIT: TcpReading = { state: 'open', reason: 'split-handshake-syn' };
@@ -201,7 +200,7 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
       const sequence = validSequence(ctx, bytes, quoted.destinationPort, quoted.sourcePort);
       if (sequence === undefined) return INVALID;
       if (quoted.tcpSequence !== undefined && quoted.tcpSequence !== sequence) return INVALID;
-      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
+      const reason = icmpReason(reply.family, icmp.type, icmp.code);
       return {
         kind: 'answer',
         key: probeKey(reply.family, quoted.destination, quoted.destinationPort, bytes),

@@ -10,10 +10,11 @@
  *
  * @module
  */
-import { IpProtocol, createUdpProbeTemplate, icmpReasonName, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
+import { IpProtocol, createUdpProbeTemplate, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
+import { icmpReason, type Reason } from './reasons.js';
 import { CookieSalt, probeCookie } from './probe-cookie.js';
-import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-engine.js';
+import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-module.js';
 import { addressBytesOf } from './tcp-probe.js';
 import { udpPayloadFor } from './udp-payloads.js';
 
@@ -38,7 +39,6 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
   const templates = new Map<string, UdpProbeTemplate>();
   return {
     listen: ['udp', 'icmp'],
-    adaptToRateLimit: true,
     transmit(ctx: ProbeContext, target: ProbeTarget): void {
       const source = ctx.sourceFor(target);
       let template = templates.get(source);
@@ -71,7 +71,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
       if (!expectedFrom(ctx, bytes, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
       const fromTarget = reply.source === quoted.destination;
       let outcome: ProbeOutcome;
-      const reason = icmpReasonName(reply.family, icmp.type, icmp.code);
+      const reason = icmpReason(reply.family, icmp.type, icmp.code);
       // Port unreachable from the target itself means closed; every other error (or one from a router) filtered.
       const closed = reason === 'port-unreach' && fromTarget;
       outcome = { state: closed ? 'closed' : 'filtered', reason, ttl: reply.ttl };

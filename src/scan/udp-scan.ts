@@ -8,24 +8,19 @@
  *
  * @module
  */
-import { createDiscoveryModule } from './discovery-probe.js';
-import type { ScanEvent } from './events.js';
-import { runPortScan } from './probe-scan.js';
-import { withReverseNames } from './reverse-names.js';
-import { lazyGenerator } from './lazy-generator.js';
+import { scan, type Scan } from './scan.js';
 import type { PortScanOptions } from './scan-options.js';
-import { createUdpProbeModule } from './udp-probe.js';
 
 /**
  * Scans UDP ports. Needs raw sockets (root or CAP_NET_RAW).
  *
  * @example
  * ```ts
- * for await (const event of udpScan({ targets: '198.18.1.10', ports: '53,123,161' })) {
+ * for await (const event of udpScan({ targets: '127.0.0.1', ports: '53,123,161', skipDiscovery: true })) {
  *   if (event.type === 'port') console.log(event.port, event.state, event.reason);
  * }
  * ```
  */
-export function udpScan(options: PortScanOptions): AsyncGenerator<ScanEvent, void, undefined> {
-  return lazyGenerator(() => withReverseNames(runPortScan(options, () => createUdpProbeModule(options.ttl), 'udp', 'udp', createDiscoveryModule()), options));
+export function udpScan(options: PortScanOptions): Scan {
+  return scan({ ...options, technique: 'udp' });
 }

@@ -26,6 +26,13 @@ export interface ScanCursor {
   readonly position: number;
   /** The seed of a random order (so a plan whose seed was drawn at random can be resumed). */
   readonly seed?: string;
+  /**
+   * Pairs after {@link position} that are done as well, as `[from, to)` ranges
+   * of positions, ascending and disjoint. A scan's cursor has them because its
+   * results arrive in completion order, not in the plan's: resuming skips them,
+   * so every pair is probed exactly once.
+   */
+  readonly skip?: readonly (readonly [number, number])[];
 }
 
 /**
@@ -46,12 +53,27 @@ export function validateScanCursor(value: unknown): ScanCursor {
     typeof cursor.fingerprint !== 'string' ||
     !Number.isSafeInteger(cursor.position) ||
     (cursor.position as number) < 0 ||
-    (cursor.seed !== undefined && typeof cursor.seed !== 'string')
+    (cursor.seed !== undefined && typeof cursor.seed !== 'string') ||
+    (cursor.skip !== undefined && !validSkip(cursor.skip, cursor.position as number))
   ) {
     throw new PortscoutError(
       'ERR_INVALID_CURSOR',
-      `Invalid scan cursor ${JSON.stringify(value)}: expected { v: 1, fingerprint: string, position: whole number >= 0, seed?: string }.`,
+      `Invalid scan cursor ${JSON.stringify(value)}: expected { v: 1, fingerprint: string, position: whole number >= 0, seed?: string, skip?: [from, to) ranges ascending, disjoint and after position }.`,
     );
   }
   return cursor as ScanCursor;
+}
+
+/** Whether `skip` is a list of ascending, disjoint, non-empty `[from, to)` ranges after `position`. */
+function validSkip(skip: unknown, position: number): boolean {
+  if (!Array.isArray(skip)) return false;
+  let last = position;
+  for (const range of skip as unknown[]) {
+    if (!Array.isArray(range) || range.length !== 2) return false;
+    const [from, to] = range as unknown[];
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) return false;
+    if ((from as number) <= last || (to as number) <= (from as number)) return false;
+    last = to as number;
+  }
+  return true;
 }

@@ -13,7 +13,7 @@ import { IndexPermutation } from './index-permutation.js';
 import { ipv4Bytes, parseIpv4 } from './ipv4-text.js';
 import { ipv6Bytes, ipv6Words, parseIpv6 } from './ipv6-text.js';
 import type { PortSet } from './port-spec.js';
-import type { ScanCursor } from './scan-cursor.js';
+import { validateScanCursor, type ScanCursor } from './scan-cursor.js';
 import type { PortProtocol } from './service-table.js';
 import type { TargetSet } from './target-set.js';
 
@@ -159,6 +159,8 @@ export class ScanPlan {
   readonly fingerprint: string;
   /** Position in the shard's order this plan starts from. */
   readonly startPosition: number;
+  /** Ranges `[from, to)` of positions after {@link startPosition} that the resume cursor marks done; {@link pairs} skips them. */
+  readonly skip: readonly (readonly [number, number])[];
 
   private readonly hostIndex: HostIndex;
   private readonly names: ReadonlyMap<string, string>;
@@ -197,8 +199,14 @@ export class ScanPlan {
     if (resumeFrom > this.shardPairs) {
       throw new PortscoutError('ERR_INVALID_CURSOR', `The cursor's position ${resumeFrom} is beyond this plan's ${this.shardPairs} pairs.`);
     }
+    const skip = init.resume?.skip ?? [];
+    const lastSkip = skip.at(-1);
+    if (lastSkip !== undefined && lastSkip[1] > this.shardPairs) {
+      throw new PortscoutError('ERR_INVALID_CURSOR', `The cursor skips pairs up to position ${lastSkip[1]}, beyond this plan's ${this.shardPairs} pairs.`);
+    }
     this.startPosition = resumeFrom;
-    this.size = this.shardPairs - resumeFrom;
+    this.skip = skip;
+    this.size = this.shardPairs - resumeFrom - skip.reduce((sum, [from, to]) => sum + (to - from), 0);
     this.permutation = init.seed === undefined ? undefined : new IndexPermutation(this.totalPairs, init.seed);
   }
 
@@ -207,9 +215,9 @@ export class ScanPlan {
     return this.hostIndex.count;
   }
 
-  /** The pairs of the plan, from its start position, in its order. */
+  /** The pairs of the plan, from its start position, in its order, without those the resume cursor skips. */
   pairs(): IterableIterator<ScanPair> {
-    return new PairIterator(this, this.startPosition, this.shardPairs);
+    return new PairIterator(this, this.startPosition, this.shardPairs, this.skip);
   }
 
   /** The pair at a position of the shard's order (`0 <= position < shardPairs`), done or not. */
@@ -251,22 +259,40 @@ export class ScanPlan {
     }
   }
 
-  /** A cursor after `done` pairs of this plan (`0 <= done <= size`). */
+  /**
+   * A cursor after the first `done` pairs that {@link pairs} yields (`0 <= done <= size`).
+   * Pairs the plan's own resume cursor skipped stay skipped.
+   */
   cursorAfter(done: number): ScanCursor {
     if (!Number.isSafeInteger(done) || done < 0 || done > this.size) {
       throw new PortscoutError('ERR_INVALID_CURSOR', `Cannot place a cursor after ${String(done)} pairs: this plan has ${this.size}.`);
     }
-    return this.cursorAt(this.startPosition + done);
+    // Walk the skipped ranges: the position after `done` yielded pairs.
+    let position = this.startPosition + done;
+    for (const [from, to] of this.skip) {
+      if (from >= position) break;
+      position += to - from;
+    }
+    return this.cursorAt(position, this.skip.filter(([from]) => from > position));
   }
 
-  /** A cursor at a position of the shard's order: every pair before it is done (`startPosition <= position <= shardPairs`). */
-  cursorAt(position: number): ScanCursor {
+  /**
+   * A cursor at a position of the shard's order: every pair before it is done
+   * (`0 <= position <= shardPairs`), and so are those in `skip`, `[from, to)`
+   * ranges after `position`, ascending and disjoint (see {@link ScanCursor.skip}).
+   */
+  cursorAt(position: number, skip: readonly (readonly [number, number])[] = []): ScanCursor {
     if (!Number.isSafeInteger(position) || position < 0 || position > this.shardPairs) {
       throw new PortscoutError('ERR_INVALID_CURSOR', `Cannot place a cursor at position ${String(position)}: the shard has ${this.shardPairs} pairs.`);
     }
-    return this.seed === undefined
-      ? { v: 1, fingerprint: this.fingerprint, position }
-      : { v: 1, fingerprint: this.fingerprint, position, seed: this.seed };
+    const cursor: { v: 1; fingerprint: string; position: number; seed?: string; skip?: readonly (readonly [number, number])[] } = {
+      v: 1,
+      fingerprint: this.fingerprint,
+      position,
+    };
+    if (this.seed !== undefined) cursor.seed = this.seed;
+    if (skip.length > 0) cursor.skip = skip.map(([from, to]) => [from, to] as const);
+    return validateScanCursor(cursor);
   }
 }
 
@@ -299,13 +325,23 @@ function fingerprintOf(init: ScanPlanInit): string {
 }
 
 class PairIterator implements IterableIterator<ScanPair> {
+  /** Index of the next skipped range in {@link skip}. */
+  private nextSkip = 0;
+
   constructor(
     private readonly plan: ScanPlan,
     private position: number,
     private readonly end: number,
+    private readonly skip: readonly (readonly [number, number])[],
   ) {}
 
   next(): IteratorResult<ScanPair, undefined> {
+    const range = this.skip[this.nextSkip];
+    if (range !== undefined && this.position >= range[0]) {
+      this.position = range[1];
+      this.nextSkip++;
+      return this.next();
+    }
     if (this.position >= this.end) return { done: true, value: undefined };
     return { done: false, value: this.plan.computePair(this.position++) };
   }

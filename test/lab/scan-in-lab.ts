@@ -33,7 +33,7 @@ type ChildLine =
   | { type: 'error'; code?: string; message?: string }
   | { type: 'process'; baselineRssKb: number; maxRssKb: number }
   | { type: 'summary'; counts: Record<string, number> }
-  | { type: 'compact-ports'; rows: [4 | 6, string, number, PortEvent['state'], string, PortEvent['method']][] };
+  | { type: 'compact-ports'; rows: [4 | 6, string, number, PortEvent['state'], PortEvent['reason'], PortEvent['method']][] };
 
 export async function scanInLab(
   lab: Lab,

@@ -1,5 +1,5 @@
 /** Stateless validation of TCP replies: the acknowledgment a reply must carry for each kind of probe. */
-import { probeKey } from '../../src/scan/probe-engine.js';
+import { probeKey } from '../../src/scan/probe-module.js';
 import { describe, expect, it } from 'vitest';
 import { replyMatchesProbe } from '../../src/scan/tcp-probe.js';
 import { TcpFlags } from '../../src/wire/index.js';

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeEngine, type ProbeModule, type ProbeTarget } from '../../src/scan/probe-engine.js';
+import { ScanEngine } from '../../src/scan/scan-engine.js';
+import type { ProbeModule, ProbeTarget } from '../../src/scan/probe-module.js';
+import { createRawProber } from '../../src/scan/raw-prober.js';
+import { RATE_LIMITED_POLICY, STEADY_POLICY } from '../../src/scan/retry-policy.js';
+import { portEvent } from '../../src/scan/event-builders.js';
+import { toProbeTarget } from '../../src/scan/probe-targets.js';
+import { eventBytes } from '../../src/scan/events.js';
 import { createTcpProbeModule } from '../../src/scan/tcp-probe.js';
 import { createUdpProbeModule } from '../../src/scan/udp-probe.js';
-import { createCookieKey } from '../../src/scan/probe-cookie.js';
-import { portEvent, toProbeTarget } from '../../src/scan/probe-scan.js';
 import { resolveTiming } from '../../src/transport/timing.js';
 import type { PortEvent, ScanEvent } from '../../src/scan/events.js';
 import { IpProtocol, TcpFlags, buildTcpSegment } from '../../src/wire/index.js';
@@ -14,7 +18,7 @@ const TARGET = '198.18.1.10';
 const sources = { cached: () => SOURCE, resolve: async () => SOURCE };
 
 function targets(protocol: 'tcp' | 'udp', ports: readonly number[], address = TARGET): Iterator<ProbeTarget> {
-  return ports.map((port) => toProbeTarget({ family: 4, address }, protocol, port))[Symbol.iterator]();
+  return ports.map((port, position) => toProbeTarget({ family: 4, address }, protocol, port, position))[Symbol.iterator]();
 }
 
 interface EngineExtra {
@@ -28,7 +32,7 @@ interface EngineExtra {
   timeoutMs?: number;
 }
 
-function engineFor(module: ProbeModule, network: FakeNetwork, extra: EngineExtra = {}): ProbeEngine {
+function engineFor(module: ProbeModule, network: FakeNetwork, extra: EngineExtra = {}): ScanEngine {
   const timeout = extra.timeoutMs;
   const timing = resolveTiming({
     timing: 'T4',
@@ -41,23 +45,23 @@ function engineFor(module: ProbeModule, network: FakeNetwork, extra: EngineExtra
       ...(extra.hostTimeoutMs !== undefined ? { hostTimeoutMs: extra.hostTimeoutMs } : {}),
     },
   });
-  return new ProbeEngine(
-    module,
-    createCookieKey(),
-    sources,
+  return new ScanEngine(
+    createRawProber(module, { acquire: network.acquire, sources }),
     {
       timing,
       rate: extra.rate ?? Number.POSITIVE_INFINITY,
       maxInFlight: extra.maxInFlight ?? 64,
       queueCapacity: extra.queueCapacity ?? 256,
       signal: extra.signal,
-      acquire: network.acquire,
+      policy: module.listen.includes('udp') ? RATE_LIMITED_POLICY : STEADY_POLICY,
+      phase: 'ports',
+      total: 0,
     },
     (target, outcome, rttMs) => portEvent(target, outcome, rttMs, 'syn'),
   );
 }
 
-async function collect(engine: ProbeEngine, work: Iterator<ProbeTarget>): Promise<ScanEvent[]> {
+async function collect(engine: ScanEngine, work: Iterator<ProbeTarget>): Promise<ScanEvent[]> {
   const events: ScanEvent[] = [];
   try {
     for await (const event of engine.run(work)) events.push(event);
@@ -81,7 +85,7 @@ function done(events: ScanEvent[]) {
 
 const LAB: FakeNetworkOptions['ports'] = { 22: 'open', 23: 'closed', 81: 'drop', 82: 'admin-prohibited' };
 
-describe('probe engine with a fake network', () => {
+describe('scan engine with the raw prober on a fake network', () => {
   it('classifies SYN scan replies: SYN-ACK open, RST closed, silence filtered, ICMP admin-prohibited filtered', async () => {
     const network = createFakeNetwork({ ports: LAB });
     const events = await collect(engineFor(createTcpProbeModule('syn'), network), targets('tcp', [22, 23, 81, 82]));
@@ -104,7 +108,11 @@ describe('probe engine with a fake network', () => {
     await collect(engineFor(createTcpProbeModule('syn'), network), targets('tcp', [22, 23]));
     const [a, b] = network.sent;
     expect(a && b).toBeTruthy();
-    expect(Buffer.from(a!.bytes.subarray(24, 28)).equals(Buffer.from(b!.bytes.subarray(24, 28)))).toBe(false);
+    // After the 20-byte IPv4 header: the TCP source port is bytes 0-2, the sequence number bytes 4-8.
+    const sourcePort = (probe: Uint8Array): number => (probe[20]! << 8) | probe[21]!;
+    const sequence = (probe: Uint8Array): string => Buffer.from(probe.subarray(24, 28)).toString('hex');
+    expect(sourcePort(a!.bytes)).not.toBe(sourcePort(b!.bytes));
+    expect(sequence(a!.bytes)).not.toBe(sequence(b!.bytes));
   });
 
   it('counts duplicates and forged replies without reporting them', async () => {
@@ -193,7 +201,7 @@ describe('probe engine with a fake network', () => {
     const events = await collect(engineFor(createUdpProbeModule(), network), targets('udp', [53, 9, 161, 162]));
     expect(states(events)).toEqual({ 53: 'open/udp-response', 9: 'closed/port-unreach', 161: 'filtered/admin-prohibited', 162: 'open|filtered/no-response' });
     const open = events.find((e): e is PortEvent => e.type === 'port' && e.port === 53);
-    expect(new TextDecoder().decode(open?.data)).toBe('pong');
+    expect(new TextDecoder().decode(eventBytes(open!))).toBe('pong');
   });
 
   it('slows down for a target that rate-limits ICMP errors, instead of calling closed ports open|filtered', async () => {
@@ -236,7 +244,8 @@ describe('probe engine with a fake network', () => {
     const engine = engineFor(createTcpProbeModule('syn'), network, { signal: controller.signal });
     await expect(collect(engine, targets('tcp', [22]))).rejects.toMatchObject({ name: 'AbortError' });
     expect(network.sent).toHaveLength(0);
-    expect(network.released).toBe(true);
+    // Nothing was taken: the listener was never leased.
+    expect(network.acquired).toBe(0);
   });
 
   it('stops sending and rejects with the abort reason when aborted mid-scan', async () => {

@@ -1,0 +1,88 @@
+/**
+ * The seam between the scan engine and the way probes travel. The engine
+ * owns the scan's life (pacing, round-trip times and timeouts, retries, host
+ * timeouts, statistics, back-pressure, abort, cursors); a prober only sends
+ * attempts and reports what came back. Two implement it: the raw prober
+ * (packets through the shared listener, answers matched by probe modules)
+ * and the connect prober (TCP connections, on this thread or on workers).
+ *
+ * @module
+ */
+import type { ProbeKey, ProbeOutcome, ProbeTarget } from './probe-module.js';
+import type { WarningEvent } from './events.js';
+
+/**
+ * The attempts the engine allows for one transmission: how many (the retry
+ * allowance left) and how long each may wait. A prober that times attempts
+ * itself may make up to `attempts` of them in a row; the others make one.
+ */
+export interface AttemptSeries {
+  /** The number of this transmission's first attempt (1 for a first probe). */
+  readonly attempt: number;
+  /** Attempts left in the allowance, this one included (at least 1). */
+  readonly attempts: number;
+  /** Wait of every attempt but the allowance's last, milliseconds. */
+  readonly timeoutMs: number;
+  /** Wait of the allowance's last attempt. */
+  readonly lastTimeoutMs: number;
+}
+
+/** How a self-timed prober's attempt series ended. */
+export type SeriesResult =
+  /** An answer: its outcome and round-trip time (of the answered attempt). */
+  | { readonly kind: 'answer'; readonly outcome: ProbeOutcome; readonly rttMs: number | undefined; readonly attempts: number }
+  /** Every attempt of the series timed out. */
+  | { readonly kind: 'silent'; readonly attempts: number }
+  /** An error that names no state (an unexpected errno): a warning, no verdict. */
+  | { readonly kind: 'error'; readonly message: string; readonly attempts: number }
+  /** The series never ran or was cut short by the scan's end: no verdict. */
+  | { readonly kind: 'dropped'; readonly attempts: number };
+
+/** What the engine gives a prober. */
+export interface ProberSink {
+  /** A validated reply to probe `key` (engine-timed probers). */
+  answer(key: ProbeKey, outcome: ProbeOutcome, receivedAt: number): void;
+  /** A series of attempts for probe `key` ended (self-timed probers). */
+  seriesEnded(key: ProbeKey, result: SeriesResult): void;
+  /** `packets` left for the network (engine-timed probers count each packet). */
+  sent(packets: number): void;
+  /** A reply addressed to this scan failed validation. */
+  invalid(): void;
+  /** A reply addressed to this scan could not be parsed. */
+  malformed(): void;
+  /** A condition worth a warning event. */
+  warn(event: WarningEvent): void;
+  /** The prober can take more work again (it was {@link Prober.busy}). */
+  wake(): void;
+  /** The prober failed: the scan ends with this error. */
+  fail(error: unknown): void;
+}
+
+/** How probes of one scan travel. */
+export interface Prober {
+  /**
+   * `'engine'`: the engine keeps each attempt's deadline and retransmits
+   * (raw probes). `'self'`: the prober times its attempts and reports each
+   * series with {@link ProberSink.seriesEnded} (connections).
+   */
+  readonly timedBy: 'engine' | 'self';
+  /** Shortest wait of an allowance's last attempt (connections: the time Linux needs to report a soft ICMP error). */
+  readonly lastAttemptMinWaitMs?: number;
+  /** Starts the prober; replies and results go to `sink` from now on. */
+  open(sink: ProberSink): void;
+  /**
+   * Whether `target` can be probed: `true`, `false` (skip it: a warning said
+   * why, e.g. no route), or a promise of that (a route lookup).
+   */
+  prepare(target: ProbeTarget): boolean | Promise<boolean>;
+  /** Sends an attempt (or, self-timed, a series of up to `series.attempts`) to `target`. */
+  transmit(target: ProbeTarget, series: AttemptSeries): void;
+  /** Whether sending must pause (sends queued in the kernel); the prober calls {@link ProberSink.wake} when it may go on. */
+  busy(): boolean;
+  /** The outcome when every attempt went unanswered. */
+  noResponse(target: ProbeTarget): ProbeOutcome;
+  /** Replies the prober could not parse while it ran that no {@link ProberSink.malformed} call counted (the shared listener's). */
+  uncountedMalformed(): number;
+  /** Releases every socket, worker and timer; safe to call twice. */
+  close(): void;
+}

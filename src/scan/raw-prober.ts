@@ -1,0 +1,119 @@
+/**
+ * The raw prober: probes leave as packets on the shared raw sockets, and the
+ * replies the process-wide listener routes to this scan are validated and
+ * classified by the technique's {@link ProbeModule}. The engine times every
+ * attempt.
+ *
+ * @module
+ */
+import { acquireListener, type ListenProtocol, type ListenerLease, type RawReply, type ReplySink } from '../transport/packet-listener.js';
+import { SourceAddressCache } from '../transport/source-cache.js';
+import { PortscoutError } from '../errors.js';
+import { createCookieKey } from './probe-cookie.js';
+import type { ProbeContext, ProbeModule, ProbeOutcome, ProbeTarget } from './probe-module.js';
+import type { AttemptSeries, Prober, ProberSink } from './prober.js';
+
+/** Sends waiting for the kernel above which the engine pauses. */
+const MAX_PENDING_SENDS = 1000;
+
+/** Where a raw prober's packets go and its replies come from. */
+export interface RawProberOptions {
+  /** The process-wide raw listener by default; tests pass a fake network's. */
+  readonly acquire?: (protocols: readonly ListenProtocol[], sink: ReplySink) => ListenerLease;
+  /** The local address towards a target; the kernel's choice (cached per network) by default. */
+  readonly sources?: RawSources;
+}
+
+/** Local address selection (see the transport layer's source-address cache). */
+export interface RawSources {
+  /** The cached source for the target's network, if known. */
+  cached(target: ProbeTarget): string | undefined;
+  /** Looks the source up; resolves undefined (after a `NO_ROUTE` warning) when there is no route. */
+  resolve(target: ProbeTarget): Promise<string | undefined>;
+}
+
+/**
+ * A prober that sends a module's packets and routes validated replies to the engine.
+ *
+ * @example
+ * ```ts
+ * const prober = createRawProber(createTcpProbeModule('syn'));
+ * ```
+ */
+export function createRawProber(module: ProbeModule, options: RawProberOptions = {}): Prober {
+  let sink: ProberSink | undefined;
+  let lease: ListenerLease | undefined;
+  let malformedAtStart = 0;
+  let pendingSends = 0;
+  let closed = false;
+  const sources: RawSources =
+    options.sources ??
+    new SourceAddressCache((target, error) => sink?.warn({ type: 'warning', code: 'NO_ROUTE', message: error.message, target: target.address }));
+  /** A send was taken by the kernel (or failed): one fewer pending. */
+  const onSent = (): void => {
+    pendingSends--;
+    if (pendingSends < MAX_PENDING_SENDS) sink?.wake();
+  };
+  const key = createCookieKey();
+  let ctx: ProbeContext | undefined;
+
+  const replies: ReplySink = {
+    onReply(reply: RawReply): void {
+      if (closed || !sink || !ctx) return;
+      const verdict = module.classify(ctx, reply);
+      switch (verdict.kind) {
+        case 'answer':
+          sink.answer(verdict.key, verdict.outcome, reply.receivedAt);
+          return;
+        case 'invalid':
+          sink.invalid();
+          return;
+        case 'malformed':
+          sink.malformed();
+          return;
+        case 'ignore':
+          return;
+      }
+    },
+  };
+
+  return {
+    timedBy: 'engine',
+    open(engine: ProberSink): void {
+      sink = engine;
+      const leased = (options.acquire ?? acquireListener)(module.listen, replies);
+      lease = leased;
+      malformedAtStart = leased.counters.malformed;
+      ctx = {
+        key,
+        lease: leased,
+        sourceFor: (target) => {
+          const source = sources.cached(target);
+          if (source === undefined) throw new PortscoutError('ERR_INTERNAL', `no source address resolved for ${target.address}`);
+          return source;
+        },
+        send: (family, protocol, packet, address) => {
+          pendingSends++;
+          engine.sent(1);
+          leased.send(family, protocol, packet, address, onSent);
+        },
+      };
+    },
+    prepare(target: ProbeTarget): boolean | Promise<boolean> {
+      if (sources.cached(target) !== undefined) return true;
+      return sources.resolve(target).then((source) => source !== undefined);
+    },
+    transmit(target: ProbeTarget, series: AttemptSeries): void {
+      if (!ctx) throw new PortscoutError('ERR_INTERNAL', 'raw prober used before open()');
+      module.transmit(ctx, target, series.attempt);
+    },
+    busy: () => pendingSends >= MAX_PENDING_SENDS,
+    noResponse: (target: ProbeTarget): ProbeOutcome => module.noResponse(target),
+    uncountedMalformed: () => (lease ? lease.counters.malformed - malformedAtStart : 0),
+    close(): void {
+      if (closed) return;
+      closed = true;
+      lease?.release();
+    },
+  };
+}

@@ -1,0 +1,585 @@
+/**
+ * The one scan engine. Every technique runs on it, whatever carries its probes.
+ *
+ * It pulls work lazily from an iterator of {@link ProbeTarget}s and hands each
+ * to a {@link Prober} under the pacing rules (token bucket, probes in flight,
+ * per-host delay, the consumer's back-pressure). It keeps the round-trip
+ * estimate and each probe's deadline, retries what stays unanswered within the
+ * retry allowance, gives up on hosts past their time, counts everything, and
+ * turns outcomes into events. It tracks which positions of the plan the
+ * consumer has been handed, so its resume cursor is always safe.
+ *
+ * Why per-probe state (masscan keeps none): a probe that stays unanswered
+ * still gets a verdict (`filtered`, `open|filtered`) after its retries, as
+ * nmap gives it, and a retry needs to know the probe is still out. The table
+ * is bounded by `maxInFlight`, and replies are still validated statelessly,
+ * from the reply alone.
+ *
+ * @module
+ */
+import type { ScanCursor, ScanPlan } from '../targets/index.js';
+import { TokenBucket } from '../transport/token-bucket.js';
+import { RttEstimator } from '../transport/rtt-estimator.js';
+import type { TimingValues } from '../transport/timing.js';
+import { whenAborted } from '../transport/abort-signal.js';
+import { EventQueue } from './event-queue.js';
+import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
+import type { ProbePolicy } from './retry-policy.js';
+import { addStats, emptyStats, type ProgressEvent, type ScanEvent, type ScanStats, type WarningEvent } from './events.js';
+import { keyOf, type ProbeKey, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
+import type { Prober, ProberSink, SeriesResult } from './prober.js';
+import { SettledPositions } from './settled-positions.js';
+
+/** Pacing and lifetime options of the engine. */
+export interface EngineOptions {
+  readonly timing: TimingValues;
+  /** Packets (or connections) per second (Infinity for no limit). */
+  readonly rate: number;
+  /** Probes awaiting an answer at most. */
+  readonly maxInFlight: number;
+  /** Events queued for a slow consumer before sending pauses. */
+  readonly queueCapacity: number;
+  readonly signal?: AbortSignal;
+  /** How the technique's probes are retried and paced. */
+  readonly policy: ProbePolicy;
+  /** Counters of earlier phases of the same scan (discovery), added into the `done` event's statistics. */
+  readonly priorStats?: ScanStats;
+  /** Which phase this run is (progress events say it). */
+  readonly phase: 'discovery' | 'ports';
+  /** Units of work this run walks (progress events' `total`). */
+  readonly total: number;
+  /** The plan walked, in the order of its positions: the port phase gives it, for resume cursors. */
+  readonly plan?: ScanPlan;
+  /** Milliseconds between `progress` events; none when undefined. */
+  readonly progressIntervalMs?: number;
+  /** Called with every cursor the engine can give once it moved (after each delivered result); for callers that save cursors. */
+  readonly onCursor?: (cursor: ScanCursor) => void;
+}
+
+interface InFlight {
+  target: ProbeTarget;
+  /** The number of the attempt out now (self-timed: the series' first). */
+  attempts: number;
+  sentAt: number;
+  deadline: number;
+}
+
+interface Work {
+  target: ProbeTarget;
+  /** Attempts already made. */
+  attempts: number;
+}
+
+interface HostPace {
+  delayMs: number;
+  nextSendAt: number;
+  /** When the host last answered a retransmitted probe. */
+  lastLateAnswerAt: number | undefined;
+}
+
+const RATE_LIMIT_FIRST_DELAY_MS = 50;
+
+/** Builds an event from a finished target. */
+export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined;
+
+/**
+ * Runs one prober over a lazy stream of targets.
+ *
+ * @example
+ * ```ts
+ * const engine = new ScanEngine(prober, options, makeEvent);
+ * yield* engine.run(targets); // stops itself when the stream ends or is left
+ * ```
+ */
+export class ScanEngine implements ProberSink {
+  readonly stats: ScanStats = emptyStats();
+  private readonly queue: EventQueue<ScanEvent>;
+  private readonly bucket: TokenBucket;
+  private readonly rtt: RttEstimator;
+  private readonly inFlight = new Map<ProbeKey, InFlight>();
+  /** Probes whose answer timed out and whose retransmission waits in {@link ready}; a late answer still counts. */
+  private readonly awaitingRetry = new Map<ProbeKey, InFlight>();
+  private readonly ready: Work[] = [];
+  private readonly hosts = new Map<string, HostPace>();
+  /** nmap's --host-timeout, from each host's first probe. */
+  private readonly hostTimeouts: HostTimeouts;
+  /** Positions the consumer has been handed (or that settled without an event). */
+  private readonly settled: SettledPositions;
+  /** Highest attempt number that got an answer so far (nmap's max_successful_tryno, scan-wide). */
+  private maxAnsweredAttempt = 0;
+  private found = 0;
+  private sourceDone = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private wakeSender: (() => void) | undefined;
+  private releaseSignal: (() => void) | undefined;
+  private readonly startedAt = performance.now();
+  private readonly engineTimed: boolean;
+
+  constructor(
+    private readonly prober: Prober,
+    private readonly options: EngineOptions,
+    private readonly makeEvent: EventFactory,
+  ) {
+    this.engineTimed = prober.timedBy === 'engine';
+    this.settled = new SettledPositions(options.plan?.startPosition ?? 0);
+    this.queue = new EventQueue(options.queueCapacity, (position) => this.settle(position));
+    this.bucket = new TokenBucket({ rate: options.rate, burst: Number.isFinite(options.rate) ? Math.max(1, Math.ceil(options.rate / 100)) : undefined });
+    this.rtt = new RttEstimator(options.timing);
+    this.hostTimeouts = new HostTimeouts(options.timing.hostTimeoutMs, (address, limit) => this.queue.push(hostTimeoutWarning(address, limit)));
+  }
+
+  /**
+   * A safe resume point of the port phase: every pair before its position,
+   * and every pair it skips, has been handed to the consumer (or skipped for
+   * a reason a warning gave). Undefined without a plan (discovery).
+   */
+  cursor(): ScanCursor | undefined {
+    const plan = this.options.plan;
+    if (!plan) return undefined;
+    return plan.cursorAt(this.settled.first, this.settled.skipRanges());
+  }
+
+  // ---- ProberSink ----
+
+  /** A validated reply (engine-timed probers). */
+  answer(key: ProbeKey, outcome: ProbeOutcome, receivedAt: number): void {
+    if (this.stopped) return;
+    let entry = this.inFlight.get(key);
+    if (entry) this.inFlight.delete(key);
+    else {
+      // A late answer to an attempt whose timeout ran out, while its retransmission waits to be sent.
+      entry = this.awaitingRetry.get(key);
+      if (!entry) {
+        this.stats.duplicates++;
+        return;
+      }
+      this.awaitingRetry.delete(key);
+      const target = entry.target;
+      const index = this.ready.findIndex((item) => item.target === target);
+      if (index >= 0) this.ready.splice(index, 1);
+    }
+    const rttMs = receivedAt - entry.sentAt;
+    this.concluded(entry, entry.attempts, outcome, rttMs >= 0 ? rttMs : undefined, receivedAt);
+  }
+
+  /** The end of an attempt series (self-timed probers). */
+  seriesEnded(key: ProbeKey, result: SeriesResult): void {
+    if (this.stopped) return;
+    const entry = this.inFlight.get(key);
+    if (!entry) return;
+    this.inFlight.delete(key);
+    const first = entry.attempts;
+    const made = result.attempts;
+    this.stats.sent += made;
+    this.stats.retransmitted += first === 1 ? Math.max(0, made - 1) : made;
+    const last = first + made - 1;
+    const now = performance.now();
+    switch (result.kind) {
+      case 'answer':
+        this.concluded(entry, last, result.outcome, result.rttMs, now);
+        return;
+      case 'error':
+        this.stats.received++;
+        this.queue.push({ type: 'warning', code: 'CONNECT_ERROR', message: result.message, target: entry.target.address });
+        this.settleQuietly(entry.target);
+        this.wake();
+        return;
+      case 'dropped':
+        this.wake();
+        return;
+      case 'silent':
+        this.wake();
+        // Silence after the host's time ran out says nothing about the target.
+        if (this.hostTimeouts.isOver(entry.target.address, now)) {
+          this.settleQuietly(entry.target);
+          this.maybeDone();
+          return;
+        }
+        if (last < 1 + this.allowedRetries()) {
+          this.ready.push({ target: entry.target, attempts: last });
+          return;
+        }
+        this.finish(entry.target, this.prober.noResponse(entry.target), undefined);
+    }
+  }
+
+  /** Counts packets sent. */
+  sent(packets: number): void {
+    this.stats.sent += packets;
+  }
+
+  /** Counts a reply that failed validation. */
+  invalid(): void {
+    this.stats.invalid++;
+  }
+
+  /** Counts a reply that could not be parsed. */
+  malformed(): void {
+    this.stats.malformed++;
+  }
+
+  /** Adds an event that is not a probe result. */
+  warn(event: WarningEvent): void {
+    this.queue.push(event);
+  }
+
+  /** Ends the scan with an error. */
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.queue.close(error ?? new Error('scan failed'));
+    this.stop();
+  }
+
+  /** Lets the send loop go on (a slot freed, the prober is no longer busy). */
+  wake(): void {
+    const wake = this.wakeSender;
+    if (wake) {
+      this.wakeSender = undefined;
+      wake();
+    }
+  }
+
+  // ---- life ----
+
+  /** Runs the scan over `targets` and yields its events, `done` last; leaving the loop early stops the engine. */
+  run(targets: Iterator<ProbeTarget>): Required<AsyncIterableIterator<ScanEvent>> {
+    this.releaseSignal = whenAborted(this.options.signal, (reason) => {
+      if (this.stopped) return;
+      this.queue.abort(reason);
+      this.stop();
+    });
+    if (!this.stopped) {
+      this.prober.open(this);
+      const interval = this.options.progressIntervalMs;
+      if (interval !== undefined) this.progressTimer = setInterval(() => this.queue.push(this.progress()), interval);
+      this.sendLoop(targets).catch((error: unknown) => this.fail(error));
+    }
+    const drain = this.queue.drain();
+    // Leaving the loop early (break, return, a throw) ends the scan as well.
+    const end = (): void => this.stop();
+    return {
+      next: () => drain.next(),
+      return: (value?: unknown) => {
+        end();
+        return drain.return!(value as undefined);
+      },
+      throw: (error?: unknown) => {
+        end();
+        return drain.throw!(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Releases the prober and every timer; safe to call twice. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
+    this.releaseSignal?.();
+    this.prober.close();
+    this.inFlight.clear();
+    this.awaitingRetry.clear();
+    this.queue.close();
+    this.wake();
+  }
+
+  /** A progress event of now. */
+  private progress(): ProgressEvent {
+    const done = this.settled.count;
+    const total = this.options.total;
+    const elapsed = performance.now() - this.startedAt;
+    const event: { -readonly [K in keyof ProgressEvent]: ProgressEvent[K] } = {
+      type: 'progress',
+      phase: this.options.phase,
+      done,
+      total,
+      fraction: total === 0 ? 1 : Math.min(1, done / total),
+      rate: elapsed > 0 ? Math.round((this.stats.sent * 1000) / elapsed) : 0,
+      found: this.found,
+    };
+    if (done > 0) event.etaMs = Math.round((elapsed * (total - done)) / done);
+    const cursor = this.cursor();
+    if (cursor !== undefined) event.cursor = cursor;
+    return event;
+  }
+
+  /** A position the consumer has been handed. */
+  private settle(position: number): void {
+    this.settled.settle(position);
+    const onCursor = this.options.onCursor;
+    if (onCursor) {
+      const cursor = this.cursor();
+      if (cursor) onCursor(cursor);
+    }
+  }
+
+  /** A target settled with no event of its own (skipped for a reason a warning gave): it is done at once. */
+  private settleQuietly(target: ProbeTarget): void {
+    this.settle(target.position);
+  }
+
+  private concluded(entry: InFlight, attempt: number, outcome: ProbeOutcome, rttMs: number | undefined, now: number): void {
+    this.stats.received++;
+    // A slot in flight is free: a sender waiting at the cap can go on.
+    this.wake();
+    if (attempt > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempt;
+    if (attempt === 1 && rttMs !== undefined) this.rtt.addSample(rttMs);
+    if (this.options.policy.adaptsToRateLimit) this.noteAnsweredAttempt(entry.target, attempt, now);
+    this.finish(entry.target, outcome, rttMs);
+  }
+
+  private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
+    const event = this.makeEvent(target, outcome, rttMs);
+    if (event) {
+      if (event.type === 'port') {
+        this.stats.portsReported++;
+        if (event.state === 'open') this.found++;
+      }
+      if (event.type === 'host' && event.status === 'up') {
+        this.stats.hostsUp++;
+        this.found++;
+      }
+      this.queue.push(event, target.position);
+    } else {
+      this.settleQuietly(target);
+    }
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0) return;
+    this.stats.durationMs = performance.now() - this.startedAt;
+    this.stats.malformed += this.prober.uncountedMalformed();
+    const stats = { ...this.stats };
+    if (this.options.priorStats) addStats(stats, this.options.priorStats);
+    const plan = this.options.plan;
+    // Every event before `done` has been handed over once the consumer reads it: the cursor is the plan's end.
+    this.queue.push(plan ? { type: 'done', stats, cursor: plan.cursorAt(plan.shardPairs) } : { type: 'done', stats });
+    this.stop();
+  }
+
+  private sleep(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.wakeSender = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(() => this.wake(), Math.max(1, ms));
+    });
+  }
+
+  /** Per-host pacing: kept when the policy adapts to rate limits or a scan delay is set (nmap's --scan-delay). */
+  private pace(target: ProbeTarget): HostPace | undefined {
+    const scanDelay = this.options.timing.scanDelayMs;
+    if (!this.options.policy.adaptsToRateLimit && scanDelay <= 0) return undefined;
+    let pace = this.hosts.get(target.address);
+    if (!pace) {
+      pace = { delayMs: scanDelay, nextSendAt: 0, lastLateAnswerAt: undefined };
+      this.hosts.set(target.address, pace);
+    }
+    return pace;
+  }
+
+  /**
+   * An answer that needed a retransmission means the host drops answers (an
+   * ICMP rate limit, as Linux has). Slow down sends to it: at least double the
+   * delay, and at least the interval seen between such late answers, which is
+   * the pace the host's limit allows (capped by maxScanDelayMs).
+   */
+  private noteAnsweredAttempt(target: ProbeTarget, attempt: number, now: number): void {
+    if (attempt <= 1) return;
+    const pace = this.pace(target);
+    if (!pace) return;
+    const interval = pace.lastLateAnswerAt === undefined ? 0 : now - pace.lastLateAnswerAt;
+    pace.lastLateAnswerAt = now;
+    const max = this.options.timing.maxScanDelayMs;
+    const next = Math.round(Math.min(max, Math.max(RATE_LIMIT_FIRST_DELAY_MS, pace.delayMs * 2, interval)));
+    if (next <= pace.delayMs) return;
+    pace.delayMs = next;
+    this.queue.push({
+      type: 'warning',
+      code: 'RATE_LIMITED',
+      message: `Increasing send delay for ${target.address} to ${next} ms: answers came only after retransmission (ICMP rate limiting).`,
+      target: target.address,
+    });
+  }
+
+  /** Picks the next thing to send: a due retransmission first, then fresh work. */
+  private nextWork(targets: Iterator<ProbeTarget>, now: number): Work | number | undefined {
+    let soonest: number | undefined;
+    for (let i = 0; i < this.ready.length; i++) {
+      const item = this.ready[i] as Work;
+      const pace = this.pace(item.target);
+      if (!pace || pace.nextSendAt <= now) {
+        this.ready.splice(i, 1);
+        return item;
+      }
+      soonest = soonest === undefined ? pace.nextSendAt : Math.min(soonest, pace.nextSendAt);
+    }
+    while (!this.sourceDone && this.ready.length < this.options.maxInFlight) {
+      const next = targets.next();
+      if (next.done) {
+        this.sourceDone = true;
+        break;
+      }
+      const item = { target: next.value, attempts: 0 };
+      const pace = this.pace(item.target);
+      if (!pace || pace.nextSendAt <= now) return item;
+      this.ready.push(item);
+      soonest = soonest === undefined ? pace.nextSendAt : Math.min(soonest, pace.nextSendAt);
+    }
+    return soonest;
+  }
+
+  private async sendLoop(targets: Iterator<ProbeTarget>): Promise<void> {
+    let sends = 0;
+    while (!this.stopped) {
+      if (this.prober.busy() || this.inFlight.size >= this.options.maxInFlight) {
+        await this.sleep(undefined);
+        continue;
+      }
+      if (!this.queue.hasRoom()) {
+        await this.queue.waitForRoom();
+        continue;
+      }
+      const now = performance.now();
+      const work = this.nextWork(targets, now);
+      if (work === undefined) {
+        this.maybeDone();
+        if (this.stopped) return;
+        await this.sleep(undefined);
+        continue;
+      }
+      if (typeof work === 'number') {
+        await this.sleep(work - now);
+        continue;
+      }
+      if (this.hostTimeouts.isOver(work.target.address, now)) {
+        this.awaitingRetry.delete(keyOf(work.target));
+        this.settleQuietly(work.target);
+        continue;
+      }
+      const wait = this.bucket.tryTake(1);
+      if (wait > 0) {
+        this.ready.unshift(work);
+        await this.sleep(wait);
+        continue;
+      }
+      const prepared = this.prober.prepare(work.target);
+      if (prepared !== true) {
+        const ok = prepared === false ? false : await prepared;
+        if (this.stopped) return;
+        if (!ok) {
+          this.awaitingRetry.delete(keyOf(work.target));
+          this.settleQuietly(work.target);
+          continue;
+        }
+        // A retransmission settled by a late answer during the wait is not sent again.
+        if (work.attempts > 0 && this.engineTimed && !this.awaitingRetry.has(keyOf(work.target))) continue;
+      }
+      this.transmit(work, now);
+      // Yield to the event loop now and then so replies and timers are served while sending.
+      if ((++sends & 63) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private transmit(work: Work, now: number): void {
+    const { target } = work;
+    const attempt = work.attempts + 1;
+    const key = keyOf(target);
+    const pace = this.pace(target);
+    if (pace) pace.nextSendAt = now + pace.delayMs;
+    const policy = this.options.policy;
+    const timing = this.options.timing;
+    const adaptive = this.rtt.timeoutMs;
+    const timeout = policy.timeout(attempt, adaptive, timing.maxRttTimeoutMs);
+    const entry: InFlight = {
+      target,
+      attempts: attempt,
+      sentAt: now,
+      deadline: this.engineTimed ? now + timeout : Number.POSITIVE_INFINITY,
+    };
+    this.awaitingRetry.delete(key);
+    this.inFlight.delete(key);
+    this.inFlight.set(key, entry);
+    if (this.engineTimed && attempt > 1) this.stats.retransmitted++;
+    const attempts = Math.max(1, 1 + this.allowedRetries() - work.attempts);
+    const lastTimeoutMs = Math.min(timing.maxRttTimeoutMs, Math.max(timeout, this.prober.lastAttemptMinWaitMs ?? 0));
+    try {
+      this.prober.transmit(target, { attempt, attempts, timeoutMs: timeout, lastTimeoutMs });
+    } catch (error) {
+      this.inFlight.delete(key);
+      throw error;
+    }
+    if (this.engineTimed) this.armTimer(entry.deadline);
+  }
+
+  /** Retransmissions allowed now (the technique's policy). */
+  private allowedRetries(): number {
+    return this.options.policy.retries(this.options.timing.maxRetries, this.maxAnsweredAttempt);
+  }
+
+  private armTimer(at?: number): void {
+    if (this.stopped) return;
+    let deadline = at;
+    if (deadline === undefined) {
+      const first = this.inFlight.values().next();
+      if (first.done) return;
+      deadline = first.value.deadline;
+    }
+    if (this.timer) {
+      // An earlier deadline than the armed one (backoff tables are not in deadline order) re-arms.
+      if (this.timerAt <= deadline) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.expire();
+    }, Math.max(1, deadline - performance.now()));
+  }
+
+  /**
+   * Handles probes whose time is up: retransmit, or conclude from silence.
+   * Entries are in send order; with one timeout for all, the first unexpired
+   * entry ends the walk. With per-attempt backoff the whole table is walked.
+   */
+  private expire(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    const maxRetries = this.allowedRetries();
+    const ordered = !this.options.policy.adaptsToRateLimit;
+    let next: number | undefined;
+    for (const [key, entry] of this.inFlight) {
+      if (entry.deadline > now) {
+        if (ordered) break;
+        next = next === undefined ? entry.deadline : Math.min(next, entry.deadline);
+        continue;
+      }
+      this.inFlight.delete(key);
+      if (this.hostTimeouts.isOver(entry.target.address, now)) {
+        this.settleQuietly(entry.target);
+        continue;
+      }
+      if (entry.attempts <= maxRetries) {
+        this.awaitingRetry.set(key, entry);
+        this.ready.push({ target: entry.target, attempts: entry.attempts });
+      } else {
+        this.finish(entry.target, this.prober.noResponse(entry.target), undefined);
+      }
+    }
+    this.wake();
+    this.armTimer(next);
+    this.maybeDone();
+  }
+}
