@@ -5,7 +5,7 @@
  * @module
  */
 import type { DiscoveryProbes } from './discovery-probe.js';
-import { scan, type Scan } from './scan.js';
+import { scan, withTechnique, type Scan } from './scan.js';
 import type { ScanOptions } from './scan-options.js';
 
 /** Options of {@link discoverHosts}. */
@@ -25,5 +25,5 @@ export interface DiscoveryOptions extends ScanOptions {
  * ```
  */
 export function discoverHosts(options: DiscoveryOptions): Scan {
-  return scan({ ...options, technique: 'ping' });
+  return scan(withTechnique(options, 'ping'));
 }

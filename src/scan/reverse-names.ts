@@ -39,6 +39,14 @@ function resolverFor(options: ScanOptions): Resolver {
   return resolver;
 }
 
+/**
+ * Throws `ERR_INVALID_OPTION` for a bad `reverseDnsTimeout` or `dnsServers`
+ * (checked before the scan's first packet, whether lookups happen or not).
+ */
+export function checkReverseDnsOptions(options: ScanOptions): void {
+  resolverFor(options).cancel();
+}
+
 /** Lookups in flight at once; events behind one wait for it, so the order is kept. */
 const LOOKUPS_IN_FLIGHT = 16;
 

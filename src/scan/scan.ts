@@ -23,7 +23,7 @@ import { hostTargets, pairTargets } from './probe-targets.js';
 import type { Prober } from './prober.js';
 import { createRawProber, type RawSources } from './raw-prober.js';
 import { STEADY_POLICY } from './retry-policy.js';
-import { withReverseNames } from './reverse-names.js';
+import { checkReverseDnsOptions, withReverseNames } from './reverse-names.js';
 import { ScanEngine, type EventFactory } from './scan-engine.js';
 import { defaultPortsFor, discoveryPhase, planWithWarnings, timingOf } from './scan-planning.js';
 import { PORT_SCAN_OPTION_NAMES, SCAN_OPTION_NAMES } from './scan-options.js';
@@ -81,6 +81,17 @@ export function scan(request: ScanRequest): Scan {
   return runScan(request);
 }
 
+/**
+ * `options` with `technique` set, for the scanners' one-liners; a missing
+ * options object stays missing, so the scan reports it on its first read.
+ *
+ * @internal
+ */
+export function withTechnique<T extends object>(options: T, technique: ScanRequest['technique']): ScanRequest {
+  if (typeof options !== 'object' || options === null) return options as unknown as ScanRequest;
+  return { ...options, technique } as unknown as ScanRequest;
+}
+
 /** {@link scan} with replaceable transport (tests). @internal */
 export function runScan(request: ScanRequest, internals: ScanInternals = {}): Scan {
   const holder: { engine: ScanEngine | undefined } = { engine: undefined };
@@ -91,9 +102,6 @@ export function runScan(request: ScanRequest, internals: ScanInternals = {}): Sc
 
 /** Checks every option of a request: known names, the shared numbers, the technique's own. */
 function checkRequest(request: ScanRequest, technique: Technique, scanner: string): void {
-  if (typeof request !== 'object' || request === null) {
-    throw new PortscoutError('ERR_INVALID_OPTION', `${scanner} needs an options object with at least targets; got ${String(request)}.`);
-  }
   const base = technique.protocol === 'host' ? SCAN_OPTION_NAMES : PORT_SCAN_OPTION_NAMES;
   checkOptionNames(request, new Set<string>([...base, ...technique.optionNames, 'technique']), scanner);
   if (request.targets === undefined) throw new PortscoutError('ERR_INVALID_OPTION', `${scanner} needs targets (addresses, CIDR blocks, ranges or host names).`);
@@ -104,6 +112,7 @@ function checkRequest(request: ScanRequest, technique: Technique, scanner: strin
   checkNumberOption('hostTimeout', request.hostTimeout, { min: 0, unit: 'milliseconds; 0 for none' });
   checkNumberOption('progressInterval', request.progressInterval, { min: 0, minInclusive: false, unit: 'milliseconds' });
   technique.validateOptions(request);
+  checkReverseDnsOptions(request);
 }
 
 /** Whether a SYN scan must fall back to connect; the reason when it must, for the warning. */
@@ -198,8 +207,11 @@ async function* scanEvents(
   internals: ScanInternals,
   holder: { engine: ScanEngine | undefined },
 ): AsyncGenerator<ScanEvent, void, undefined> {
-  const scanner = `scan({ technique: ${JSON.stringify((request as Partial<ScanRequest> | null)?.technique)} })`;
-  let technique = techniqueNamed((request as Partial<ScanRequest> | null)?.technique);
+  if (typeof request !== 'object' || request === null) {
+    throw new PortscoutError('ERR_INVALID_OPTION', `A scan needs an options object with at least targets; got ${String(request)}.`);
+  }
+  const scanner = `scan({ technique: ${JSON.stringify(request.technique)} })`;
+  let technique = techniqueNamed(request.technique);
   checkRequest(request, technique, scanner);
   throwIfAborted(request.signal);
   timingOf(request);

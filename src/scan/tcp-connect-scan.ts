@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { scan, type Scan } from './scan.js';
+import { scan, withTechnique, type Scan } from './scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /**
@@ -42,5 +42,5 @@ export interface ConnectScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpConnectScan(options: ConnectScanOptions): Scan {
-  return scan({ ...options, technique: 'connect' });
+  return scan(withTechnique(options, 'connect'));
 }

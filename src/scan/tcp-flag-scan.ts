@@ -32,6 +32,8 @@ export interface FlagScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpFlagScan(options: FlagScanOptions): Scan {
-  const { scan: technique, ...rest } = options ?? ({} as FlagScanOptions);
+  // A missing options object is reported on the first read, as by every scanner.
+  if (typeof options !== 'object' || options === null) return scan(options);
+  const { scan: technique, ...rest } = options;
   return scan({ ...rest, technique });
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { scan, type Scan } from './scan.js';
+import { scan, withTechnique, type Scan } from './scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /** Options of {@link tcpSynScan}. */
@@ -32,5 +32,5 @@ export interface SynScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpSynScan(options: SynScanOptions): Scan {
-  return scan({ ...options, technique: 'syn' });
+  return scan(withTechnique(options, 'syn'));
 }

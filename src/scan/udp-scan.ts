@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { scan, type Scan } from './scan.js';
+import { scan, withTechnique, type Scan } from './scan.js';
 import type { PortScanOptions } from './scan-options.js';
 
 /**
@@ -22,5 +22,5 @@ import type { PortScanOptions } from './scan-options.js';
  * ```
  */
 export function udpScan(options: PortScanOptions): Scan {
-  return scan({ ...options, technique: 'udp' });
+  return scan(withTechnique(options, 'udp'));
 }

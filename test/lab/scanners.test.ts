@@ -185,7 +185,7 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
 
   it('a SYN scan with discovery reports the host first, then its ports', async () => {
     const ours = await scanInLab(lab, 'tcpSynScan', { targets: t1v4, ports: '22,23', timing: 'T4' });
-    expect(ours.events.map((e) => e.type)).toEqual(['host', 'port', 'port', 'done']);
+    expect(ours.events.map((e) => e.type)).toEqual(['start', 'host', 'port', 'port', 'done']);
   });
 
   it('a raw scan left early (break) or aborted lets its process exit by itself', async () => {

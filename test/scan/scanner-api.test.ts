@@ -95,7 +95,7 @@ describe('every scanner, before any packet', () => {
     for (const scanner of calls) {
       let scan: AsyncGenerator<ScanEvent> | undefined;
       expect(() => (scan = scanner(undefined as never)), scanner.name).not.toThrow();
-      await expect(scan!.next(), scanner.name).rejects.toBeInstanceOf(TypeError);
+      await expect(scan!.next(), scanner.name).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('options object') });
       // A scan that failed its first read is over.
       expect(await scan!.next(), scanner.name).toEqual({ done: true, value: undefined });
     }
@@ -123,15 +123,15 @@ describe('every scanner, before any packet', () => {
       }
     })();
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-    expect(seen).toEqual(['warning']);
+    expect(seen).toEqual(['start', 'warning']);
   });
 
   it('a host name that does not resolve is a warning event, and the scan goes on without it', async () => {
     const events = await collect(tcpConnectScan({ targets: ['nowhere.test'], ports: '22', resolve: notFound }));
-    expect(events.map((e) => e.type)).toEqual(['warning', 'done']);
-    expect(events[0]).toMatchObject({ type: 'warning', code: 'UNRESOLVED_HOST', target: 'nowhere.test' });
-    expect((events[0] as { message: string }).message).toContain('ENOTFOUND');
-    const done = events[1];
+    expect(events.map((e) => e.type)).toEqual(['start', 'warning', 'done']);
+    expect(events[1]).toMatchObject({ type: 'warning', code: 'UNRESOLVED_HOST', target: 'nowhere.test' });
+    expect((events[1] as { message: string }).message).toContain('ENOTFOUND');
+    const done = events[2];
     expect(done?.type === 'done' && done.stats.sent).toBe(0);
   });
 });
@@ -148,11 +148,11 @@ describe('tcpConnectScan on loopback', () => {
 
   it('pings the host first (a connection to 80 and 443: a refusal is an answer), then scans its ports', async () => {
     const events = await collect(tcpConnectScan({ targets: LOOPBACK, ports: `${loopback.open}`, timing: 'T4' }));
-    expect(events.map((e) => e.type)).toEqual(['host', 'port', 'done']);
-    expect(events[0]).toMatchObject({ type: 'host', address: LOOPBACK, status: 'up', method: 'tcp-connect-ping' });
-    expect(['syn-ack', 'conn-refused']).toContain((events[0] as { reason: string }).reason);
-    expect(events[1]).toMatchObject({ port: loopback.open, state: 'open', method: 'connect' });
-    expect(events[2]).toMatchObject({ type: 'done', stats: { hostsUp: 1, portsReported: 1 } });
+    expect(events.map((e) => e.type)).toEqual(['start', 'host', 'port', 'done']);
+    expect(events[1]).toMatchObject({ type: 'host', address: LOOPBACK, status: 'up', method: 'tcp-connect-ping' });
+    expect(['syn-ack', 'conn-refused']).toContain((events[1] as { reason: string }).reason);
+    expect(events[2]).toMatchObject({ port: loopback.open, state: 'open', method: 'connect' });
+    expect(events[3]).toMatchObject({ type: 'done', stats: { hostsUp: 1, portsReported: 1 } });
   });
 
   it('waits the scan delay between connections (nmap --scan-delay) and sends one at a time under T2', async () => {
