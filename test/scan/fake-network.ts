@@ -52,6 +52,11 @@ export interface FakeNetworkOptions {
   ttl?: number;
 }
 
+/** Sequence space a segment with these flags consumes (no payload): one for SYN, one for FIN. */
+function consumed(flags: number): number {
+  return ((flags & TcpFlags.SYN) !== 0 ? 1 : 0) + ((flags & TcpFlags.FIN) !== 0 ? 1 : 0);
+}
+
 function quote(ipPacket: Uint8Array): Uint8Array {
   const headerLength = ((ipPacket[0] as number) & 0x0f) * 4;
   return ipPacket.slice(0, headerLength + 8);
@@ -167,7 +172,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
           payload: buildTcpSegment(
             carriesAck
               ? { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, flags: TcpFlags.RST, window: 0 }
-              : { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, acknowledgment: (sequence + 1) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window: 0 },
+              : // RFC 9293: the reset acknowledges what the segment consumed (one for SYN, one for FIN).
+                { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, acknowledgment: (sequence + consumed(flags)) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window: 0 },
             pseudo,
           ),
         };
