@@ -149,8 +149,8 @@ export interface StartEvent {
   readonly fingerprint: string;
   /** The cursor the scan resumed from, when it did. */
   readonly resumedFrom?: ScanCursor;
-  /** The timing values in force. */
-  readonly timing: TimingValues;
+  /** The timing values in force; those without a limit (Infinity, as `maxParallelism` at T3-T5) are left out. */
+  readonly timing: Partial<TimingValues>;
   /** Wall-clock start, milliseconds since the epoch. */
   readonly startedAt: number;
 }

@@ -5,6 +5,10 @@
  */
 export * from './events.js';
 export type { PortScanOptions, ScanOptions } from './scan-options.js';
+export { scan, type Scan } from './scan.js';
+export { TECHNIQUES, techniqueNamed, type Technique, type TechniqueName, type ScanRequest } from './techniques.js';
+export { icmpReason } from './reasons.js';
+export { STEADY_POLICY, RATE_LIMITED_POLICY, type ProbePolicy } from './retry-policy.js';
 export { discoverHosts, type DiscoveryOptions } from './host-discovery.js';
 export type { DiscoveryProbes } from './discovery-probe.js';
 export { tcpConnectScan, type ConnectScanOptions } from './tcp-connect-scan.js';

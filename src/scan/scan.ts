@@ -12,6 +12,7 @@ import { PortscoutError } from '../errors.js';
 import { formatPortSet, type ScanCursor, type ScanPlan, type TargetInput } from '../targets/index.js';
 import { checkRawPermission } from '../transport/privileges.js';
 import { throwIfAborted } from '../transport/abort-signal.js';
+import type { TimingValues } from '../transport/timing.js';
 import type { ListenProtocol, ListenerLease, ReplySink } from '../transport/packet-listener.js';
 import { addStats, emptyStats, type ScanEvent, type ScanMethod, type ScanStats, type StartEvent } from './events.js';
 import { hostEvent, portEvent } from './event-builders.js';
@@ -130,6 +131,11 @@ function fallbackReason(request: ScanRequest): string | undefined {
   }
 }
 
+/** Timing values as events carry them: a value without a limit (Infinity) is left out, as JSON has no Infinity. */
+function finiteTiming(timing: TimingValues): Partial<TimingValues> {
+  return Object.fromEntries(Object.entries(timing).filter(([, value]) => typeof value !== 'number' || Number.isFinite(value))) as Partial<TimingValues>;
+}
+
 /** The `start` event of a scan over `plan`. */
 function startEvent(technique: Technique, request: ScanRequest, plan: ScanPlan, discovery: boolean): StartEvent {
   const event: { -readonly [K in keyof StartEvent]: StartEvent[K] } = {
@@ -143,7 +149,7 @@ function startEvent(technique: Technique, request: ScanRequest, plan: ScanPlan, 
     order: plan.seed === undefined ? 'sequential' : 'random',
     shard: plan.shard,
     fingerprint: plan.fingerprint,
-    timing: timingOf(request),
+    timing: finiteTiming(timingOf(request)),
     startedAt: Date.now(),
   };
   if (plan.seed !== undefined) event.seed = plan.seed;
