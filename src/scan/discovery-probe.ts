@@ -25,7 +25,7 @@ export interface DiscoveryProbes {
 
 function echoIdentity(ctx: ProbeContext, destination: Uint8Array): { identifier: number; sequence: number } {
   return {
-    identifier: ctx.lease.icmpIdBase + (probeCookie(ctx.key, destination, 0, CookieSalt.SOURCE) % ctx.lease.icmpIdCount),
+    identifier: ctx.icmpIdFor(destination),
     sequence: probeCookie(ctx.key, destination, 0, CookieSalt.SEQUENCE) & 0xffff,
   };
 }
@@ -77,7 +77,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
         if (!isSynPort && !isAckPort) return { kind: 'invalid' };
         const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
         if (!bytes) return { kind: 'invalid' };
-        const identity = tcpProbeIdentity(ctx.key, ctx.lease, bytes, segment.sourcePort);
+        const identity = tcpProbeIdentity(ctx, bytes, segment.sourcePort);
         if (identity.sourcePort !== segment.destinationPort) return { kind: 'invalid' };
         const matches =
           (isSynPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.SYN)) || (isAckPort && replyMatchesProbe(segment, identity.sequence, TcpFlags.ACK));
@@ -102,7 +102,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
         const expected = echoIdentity(ctx, bytes);
         if (quoted.icmpIdentifier !== expected.identifier) return { kind: 'invalid' };
       } else if (quoted.protocol === IpProtocol.TCP && quoted.destinationPort !== undefined) {
-        if (tcpProbeIdentity(ctx.key, ctx.lease, bytes, quoted.destinationPort).sourcePort !== quoted.sourcePort) return { kind: 'invalid' };
+        if (tcpProbeIdentity(ctx, bytes, quoted.destinationPort).sourcePort !== quoted.sourcePort) return { kind: 'invalid' };
       } else {
         return { kind: 'ignore' };
       }

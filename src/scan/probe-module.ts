@@ -84,8 +84,16 @@ export const IGNORE: ReplyVerdict = Object.freeze({ kind: 'ignore' });
 /** What the raw prober gives a module. */
 export interface ProbeContext {
   readonly key: CookieKey;
-  /** The scan's block of source ports and ICMP identifiers. */
-  readonly lease: { readonly portBase: number; readonly portCount: number; readonly icmpIdBase: number; readonly icmpIdCount: number };
+  /**
+   * The source port of every probe to `port` of `destination` (its address
+   * bytes), within the scan's block: a keyed offset per destination plus the
+   * port, so two ports of one host closer than the block's size never share a
+   * source port, and a reply from a neighbouring port never passes as another
+   * probe's answer.
+   */
+  sourcePortFor(destination: Uint8Array, port: number): number;
+  /** The ICMP echo identifier of probes to `destination`: a keyed cookie within the scan's block. */
+  icmpIdFor(destination: Uint8Array): number;
   /** The local address the kernel would use towards this target. */
   sourceFor(target: ProbeTarget): string;
   /** Sends one packet (counted in the statistics); `packet` may be a template's buffer, reused once this returns. */

@@ -9,9 +9,11 @@
 import { acquireListener, type ListenProtocol, type ListenerLease, type RawReply, type ReplySink } from '../transport/packet-listener.js';
 import { SourceAddressCache } from '../transport/source-cache.js';
 import { PortscoutError } from '../errors.js';
-import { createCookieKey } from './probe-cookie.js';
+import { CookieSalt, createCookieKey, probeCookie } from './probe-cookie.js';
 import type { ProbeContext, ProbeModule, ProbeOutcome, ProbeTarget } from './probe-module.js';
 import type { AttemptSeries, Prober, ProberSink } from './prober.js';
+import { replyChecksumValid } from './reply-checksum.js';
+import { addressBytesOf } from './tcp-probe.js';
 
 /** Sends waiting for the kernel above which the engine pauses. */
 const MAX_PENDING_SENDS = 1000;
@@ -57,9 +59,30 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
   const key = createCookieKey();
   let ctx: ProbeContext | undefined;
 
+  /**
+   * Our address a reply was sent to: the IPv4 header's destination, or (raw
+   * IPv6 sockets give no header) the source the scan uses towards its sender.
+   */
+  const localFor = (reply: RawReply, remote: Uint8Array): Uint8Array | undefined => {
+    if (reply.destinationBytes !== undefined) return reply.destinationBytes;
+    // An ICMP error reached the address that sent the probe it quotes.
+    const towards = reply.quoted?.destination;
+    const peerBytes = towards === undefined ? remote : addressBytesOf(reply.family, towards);
+    if (!peerBytes) return undefined;
+    const source = sources.cached({ family: reply.family, address: towards ?? reply.source, addressBytes: peerBytes, protocol: 'host', port: 0, position: 0 });
+    return source === undefined ? undefined : addressBytesOf(reply.family, source);
+  };
+
   const replies: ReplySink = {
     onReply(reply: RawReply): void {
       if (closed || !sink || !ctx) return;
+      const remote = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
+      const local = remote && localFor(reply, remote);
+      if (!remote || !local || !replyChecksumValid(reply, remote, local)) {
+        // Corrupt or forged: it decides nothing, and the probe goes on as if it had never come.
+        sink.malformed();
+        return;
+      }
       const verdict = module.classify(ctx, reply);
       switch (verdict.kind) {
         case 'answer':
@@ -84,9 +107,11 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
       const leased = (options.acquire ?? acquireListener)(module.listen, replies);
       lease = leased;
       malformedAtStart = leased.counters.malformed;
+      const { portBase, portCount, icmpIdBase, icmpIdCount } = leased;
       ctx = {
         key,
-        lease: leased,
+        sourcePortFor: (destination, port) => portBase + ((probeCookie(key, destination, 0, CookieSalt.SOURCE) + port) % portCount),
+        icmpIdFor: (destination) => icmpIdBase + (probeCookie(key, destination, 0, CookieSalt.SOURCE) % icmpIdCount),
         sourceFor: (target) => {
           const source = sources.cached(target);
           if (source === undefined) throw new PortscoutError('ERR_INTERNAL', `no source address resolved for ${target.address}`);

@@ -37,19 +37,14 @@ export const TCP_SCAN_FLAGS: Readonly<Record<TcpScanType, number>> = {
   window: TcpFlags.ACK,
 };
 
-/** The source port of a probe to `port` of `destination`: a keyed cookie within the scan's block. */
-export function tcpProbeSourcePort(key: CookieKey, lease: ProbeContext['lease'], destination: Uint8Array, port: number): number {
-  return lease.portBase + (probeCookie(key, destination, port, CookieSalt.SOURCE) % lease.portCount);
-}
-
 /** The sequence number of a probe to `port` of `destination`: a keyed cookie. */
 export function tcpProbeSequence(key: CookieKey, destination: Uint8Array, port: number): number {
   return probeCookie(key, destination, port, CookieSalt.SEQUENCE);
 }
 
 /** The source port and sequence number of a probe, both keyed cookies. */
-export function tcpProbeIdentity(key: CookieKey, lease: ProbeContext['lease'], destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
-  return { sourcePort: tcpProbeSourcePort(key, lease, destination, port), sequence: tcpProbeSequence(key, destination, port) };
+export function tcpProbeIdentity(ctx: ProbeContext, destination: Uint8Array, port: number): { sourcePort: number; sequence: number } {
+  return { sourcePort: ctx.sourcePortFor(destination, port), sequence: tcpProbeSequence(ctx.key, destination, port) };
 }
 
 /** Verdicts without a payload, made once. */
@@ -161,14 +156,14 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
 
   /** The sequence number of our probe to `port` of `target` (4 or 16 bytes), if it left from `localPort`. */
   function validSequence(ctx: ProbeContext, target: Uint8Array, port: number, localPort: number): number | undefined {
-    return tcpProbeSourcePort(ctx.key, ctx.lease, target, port) === localPort ? tcpProbeSequence(ctx.key, target, port) : undefined;
+    return ctx.sourcePortFor(target, port) === localPort ? tcpProbeSequence(ctx.key, target, port) : undefined;
   }
 
   return {
     listen: ['tcp', 'icmp'],
     transmit(ctx: ProbeContext, target: ProbeTarget): void {
       const source = ctx.sourceFor(target);
-      const sourcePort = tcpProbeSourcePort(ctx.key, ctx.lease, target.addressBytes, target.port);
+      const sourcePort = ctx.sourcePortFor(target.addressBytes, target.port);
       const sequence = tcpProbeSequence(ctx.key, target.addressBytes, target.port);
       const packet = templateFor(target.family, source).fill(target.addressBytes, sourcePort, target.port, sequence, sendsAck ? sequence : 0);
       ctx.send(target.family, 'tcp', packet, target.address);

@@ -13,18 +13,13 @@
 import { IpProtocol, createUdpProbeTemplate, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { icmpReason, type Reason } from './reasons.js';
-import { CookieSalt, probeCookie } from './probe-cookie.js';
 import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-module.js';
 import { addressBytesOf } from './tcp-probe.js';
 import { udpPayloadFor } from './udp-payloads.js';
 
-function sourcePortFor(ctx: ProbeContext, destination: Uint8Array, port: number): number {
-  return ctx.lease.portBase + (probeCookie(ctx.key, destination, port, CookieSalt.SOURCE) % ctx.lease.portCount);
-}
-
 /** Whether our probe to `port` of `target` (its bytes) left from `localPort`. */
 function expectedFrom(ctx: ProbeContext, target: Uint8Array | undefined, port: number, localPort: number): target is Uint8Array {
-  return target !== undefined && sourcePortFor(ctx, target, port) === localPort;
+  return target !== undefined && ctx.sourcePortFor(target, port) === localPort;
 }
 
 /**
@@ -46,7 +41,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
         template = createUdpProbeTemplate({ family: target.family, source, ttl });
         templates.set(source, template);
       }
-      const sourcePort = sourcePortFor(ctx, target.addressBytes, target.port);
+      const sourcePort = ctx.sourcePortFor(target.addressBytes, target.port);
       const packet = template.fill(target.addressBytes, sourcePort, target.port, udpPayloadFor(target.port));
       ctx.send(target.family, 'udp', packet, target.address);
     },

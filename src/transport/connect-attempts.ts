@@ -55,8 +55,9 @@ export interface ConnectAttemptTarget {
  */
 export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, active: Set<() => void>): Promise<ConnectAttempt> {
   return new Promise((resolve) => {
-    const socket = new Socket();
     const started = performance.now();
+    let socket: Socket;
+    let selfConnects = 0;
     const settle = (attempt: ConnectAttempt): void => {
       if (!active.delete(cancel)) return;
       clearTimeout(timer);
@@ -66,10 +67,37 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
     const cancel = (): void => settle({ kind: 'timeout' });
     active.add(cancel);
     const timer = setTimeout(cancel, timeoutMs);
-    socket.once('connect', () => settle({ kind: 'open', rttMs: performance.now() - started }));
-    socket.once('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }));
-    socket.connect({ host: target.address, port: target.port, family: target.family });
+    const connect = (): void => {
+      socket = new Socket();
+      socket.once('connect', () => {
+        if (!isSelfConnect(socket)) return settle({ kind: 'open', rttMs: performance.now() - started });
+        // The kernel chose the port we connect to as our own: a simultaneous open with ourselves, not a listener.
+        socket.destroy();
+        if (++selfConnects < MAX_SELF_CONNECTS) connect();
+        else settle({ kind: 'error', code: SELF_CONNECT, rttMs: performance.now() - started });
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? 'UNKNOWN', rttMs: performance.now() - started }));
+      socket.connect({ host: target.address, port: target.port, family: target.family });
+    };
+    connect();
   });
+}
+
+/**
+ * The code of a series whose every connection was a TCP self-connect: the
+ * kernel gave the socket the very address and port it connects to, and the
+ * simultaneous open with itself succeeded. Nothing listens there; it is not
+ * an open port. An attempt that self-connects is made again at once (the
+ * kernel then picks another local port), up to {@link MAX_SELF_CONNECTS} times.
+ */
+export const SELF_CONNECT = 'ESELFCONNECT';
+
+/** Self-connects in a row after which an attempt reports {@link SELF_CONNECT}. */
+export const MAX_SELF_CONNECTS = 4;
+
+/** Whether a connected socket is connected to itself. */
+export function isSelfConnect(socket: Socket): boolean {
+  return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
 
 // The worker runs as plain CommonJS with `eval`: the same text works from src/ (tests),
@@ -144,20 +172,48 @@ const settleOnce = (timeoutMs, close, done) => {
   };
   return settle;
 };
+// A connection whose local address and port are its remote ones is a TCP self-connect
+// (the kernel picked the port we connect to as our own): not a listener. The attempt is
+// made again with a new socket, and after ${MAX_SELF_CONNECTS} in a row reported as ${SELF_CONNECT}.
 const attemptWithHandle = (family, host, port, timeoutMs, done) => {
-  const handle = new tcp.TCP(tcp.constants.SOCKET);
-  const request = new tcp.TCPConnectWrap();
+  let handle;
+  let selfConnects = 0;
   const settle = settleOnce(timeoutMs, () => handle.close(), done);
-  request.oncomplete = (status) => settle(status === 0 ? 0 : 1, status === 0 ? '' : getSystemErrorName(status));
-  const error = family === 6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
-  if (error) settle(1, getSystemErrorName(error));
+  const connect = () => {
+    handle = new tcp.TCP(tcp.constants.SOCKET);
+    const request = new tcp.TCPConnectWrap();
+    request.oncomplete = (status) => {
+      if (status !== 0) return settle(1, getSystemErrorName(status));
+      const local = {};
+      const remote = {};
+      handle.getsockname(local);
+      handle.getpeername(remote);
+      if (local.port !== remote.port || local.address !== remote.address) return settle(0, '');
+      handle.close();
+      if (++selfConnects < ${MAX_SELF_CONNECTS}) connect();
+      else settle(1, '${SELF_CONNECT}');
+    };
+    const error = family === 6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
+    if (error) settle(1, getSystemErrorName(error));
+  };
+  connect();
 };
 const attemptWithSocket = (family, host, port, timeoutMs, done) => {
-  const socket = new Socket();
+  let socket;
+  let selfConnects = 0;
   const settle = settleOnce(timeoutMs, () => socket.destroy(), done);
-  socket.once('connect', () => settle(0, ''));
-  socket.once('error', (error) => settle(1, error.code || 'UNKNOWN'));
-  socket.connect({ host, port, family });
+  const connect = () => {
+    socket = new Socket();
+    socket.once('connect', () => {
+      if (socket.localPort !== socket.remotePort || socket.localAddress !== socket.remoteAddress) return settle(0, '');
+      socket.destroy();
+      if (++selfConnects < ${MAX_SELF_CONNECTS}) connect();
+      else settle(1, '${SELF_CONNECT}');
+    });
+    socket.once('error', (error) => settle(1, error.code || 'UNKNOWN'));
+    socket.connect({ host, port, family });
+  };
+  connect();
 };
 const attempt = tcp ? attemptWithHandle : attemptWithSocket;
 const series = (id, family, host, port, timeoutMs, attempts, lastTimeoutMs) => {

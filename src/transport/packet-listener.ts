@@ -42,6 +42,8 @@ export interface RawReply {
   readonly source: string;
   /** The 4 bytes of {@link source} from the IPv4 header (IPv4 only: raw IPv6 sockets give no header). */
   readonly sourceBytes?: Uint8Array;
+  /** The 4 bytes of the IPv4 header's destination: our address, for the checksum's pseudo-header (IPv4 only). */
+  readonly destinationBytes?: Uint8Array;
   /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
   readonly ttl?: number;
   /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), in memory that is never overwritten. */
@@ -214,6 +216,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
   let payload: Uint8Array;
   let ttl: number | undefined;
   let sourceBytes: Uint8Array | undefined;
+  let destinationBytes: Uint8Array | undefined;
   if (family === 4) {
     const ip = readIpv4Envelope(buffer);
     if (!ip.ok) {
@@ -223,6 +226,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     payload = buffer.subarray(ip.value.headerLength, ip.value.totalLength);
     ttl = ip.value.ttl;
     sourceBytes = buffer.subarray(12, 16);
+    destinationBytes = buffer.subarray(16, 20);
   } else {
     payload = buffer;
   }
@@ -239,6 +243,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
       protocol: protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP,
       source,
       sourceBytes,
+      destinationBytes,
       ttl,
       payload,
       receivedAt,
@@ -254,7 +259,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
   if (icmp.kind === 'echo-reply') {
     const owner = ownerOfId(icmp.identifier);
     if (!owner || !owner.protocols.has('icmp')) return;
-    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, sourceBytes, ttl, payload, icmp, receivedAt });
+    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, sourceBytes, destinationBytes, ttl, payload, icmp, receivedAt });
     return;
   }
   if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
@@ -272,6 +277,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6,
     source,
     sourceBytes,
+    destinationBytes,
     ttl,
     payload,
     icmp,

@@ -50,6 +50,27 @@ export interface FakeNetworkOptions {
   /** Report each send as taken at once, inside `send` (as the native raw-socket path does), instead of on the next turn. */
   sendDoneSync?: boolean;
   ttl?: number;
+  /** Break the transport checksum of every answer (a corrupt or forged reply). */
+  corrupt?: boolean;
+  /**
+   * With each answer, send this many hostile packets as well: bad-checksum
+   * copies of the answer, UDP from the next port to the probe's source port,
+   * ICMP port-unreachables quoting a probe we never sent, TCP resets with a
+   * wrong acknowledgment, and truncated junk.
+   */
+  junk?: number;
+}
+
+/** Offset of the checksum field in each transport header. */
+const CHECKSUM_AT: Readonly<Record<number, number>> = { [IpProtocol.TCP]: 16, [IpProtocol.UDP]: 6, [IpProtocol.ICMP]: 2 };
+
+/** The reply with its transport checksum broken (and, for UDP, never zero: zero means "no checksum"). */
+export function withBadChecksum(reply: RawReply): RawReply {
+  const payload = reply.payload.slice();
+  const at = CHECKSUM_AT[reply.protocol] as number;
+  payload[at] = (payload[at] as number) ^ 0x5a;
+  if (payload[at] === 0 && payload[at + 1] === 0) payload[at + 1] = 1;
+  return { ...reply, payload };
 }
 
 /** Sequence space a segment with these flags consumes (no payload): one for SYN, one for FIN. */
@@ -143,7 +164,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     const behaviour = options.ports[destinationPort] ?? (protocol === IpProtocol.UDP ? 'port-unreach' : 'closed');
     const pseudo = { source: destination, destination: source };
     let reply: RawReply | undefined;
-    const base = { family: 4 as const, source: destination, ttl, receivedAt: 0 };
+    // The reply's IPv4 header would carry the probe's addresses swapped.
+    const base = { family: 4 as const, source: destination, sourceBytes: packet.slice(16, 20), destinationBytes: packet.slice(12, 16), ttl, receivedAt: 0 };
     const icmpError = (code: number): RawReply | undefined => {
       if (!icmpAllowed()) return undefined;
       const payload = buildIcmpv4Message({ kind: 'destination-unreachable', code, quoted: quote(packet) });
@@ -201,7 +223,47 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         break;
     }
     if (!reply) return [];
-    return new Array<RawReply>(options.copies ?? 1).fill(reply);
+    if (options.corrupt) reply = withBadChecksum(reply);
+    const replies = new Array<RawReply>(options.copies ?? 1).fill(reply);
+    for (let i = 0; i < (options.junk ?? 0); i++) replies.push(hostile(i, reply, base, pseudo, sourcePort, destinationPort, sequence));
+    return replies;
+  }
+
+  /** One hostile packet of the kinds {@link FakeNetworkOptions.junk} lists, in turn. */
+  function hostile(
+    i: number,
+    answer: RawReply,
+    base: Omit<RawReply, 'protocol' | 'payload'>,
+    pseudo: { source: string; destination: string },
+    ourPort: number,
+    theirPort: number,
+    sequence: number,
+  ): RawReply {
+    switch (i % 5) {
+      case 0:
+        return withBadChecksum(answer);
+      case 1:
+        return { ...base, protocol: IpProtocol.UDP, payload: buildUdpDatagram({ sourcePort: (theirPort % 65535) + 1, destinationPort: ourPort, payload: new Uint8Array([i]) }, pseudo) };
+      case 2: {
+        // A port unreachable for a datagram from a source port of ours that never went there.
+        const forged = buildUdpDatagram({ sourcePort: ourPort ^ 1, destinationPort: theirPort, payload: new Uint8Array(0) }, { source: pseudo.destination, destination: pseudo.source });
+        const header = new Uint8Array([0x45, 0, 0, 28, 0, 0, 0, 0, 64, IpProtocol.UDP, 0, 0, ...(base.destinationBytes ?? []), ...(base.sourceBytes ?? [])]);
+        const payload = buildIcmpv4Message({ kind: 'destination-unreachable', code: 3, quoted: new Uint8Array([...header, ...forged.subarray(0, 8)]) });
+        const icmp = parseIcmpv4Message(payload);
+        if (!icmp.ok || icmp.value.kind !== 'destination-unreachable') throw new Error('bad fake ICMP');
+        const quoted = parseQuotedDatagram(icmp.value.quoted);
+        if (!quoted.ok) throw new Error('bad fake quote');
+        return { ...base, protocol: IpProtocol.ICMP, payload, icmp: icmp.value, quoted: quoted.value };
+      }
+      case 3:
+        return {
+          ...base,
+          protocol: IpProtocol.TCP,
+          payload: buildTcpSegment({ sourcePort: theirPort, destinationPort: ourPort, sequence: 0, acknowledgment: (sequence + 7) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window: 0 }, pseudo),
+        };
+      default:
+        return { ...answer, payload: answer.payload.subarray(0, 3) };
+    }
   }
 
   return network;

@@ -1,0 +1,62 @@
+/**
+ * The checksum of a reply, checked before it may decide anything: a TCP
+ * segment, a UDP datagram (a zero checksum is "none" over IPv4), an ICMP or
+ * ICMPv6 message. A reply whose checksum is wrong was corrupted or forged;
+ * the raw prober counts it as malformed and the probe goes on as if it had
+ * never come.
+ *
+ * One exception is the kernel's own: Linux hands a raw socket TCP segments and
+ * UDP datagrams from senders on this machine (loopback, veth pairs into
+ * network namespaces and containers) before their checksum is filled in
+ * (checksum offload, `CHECKSUM_PARTIAL`): the field then holds the folded
+ * pseudo-header sum, not the checksum. That form is accepted too. A random
+ * corruption still passes with a chance of 2 in 65,536 rather than 1; a
+ * checksum was never an authentication against a sender who computes it.
+ * ICMP and ICMPv6 errors are always checksummed in full by the kernel.
+ *
+ * @module
+ */
+import { IpProtocol, foldChecksum, onesComplementSum, pseudoHeaderSum, readUint16 } from '../wire/index.js';
+import type { RawReply } from '../transport/packet-listener.js';
+
+/** Offset of the checksum in a TCP header and in a UDP header. */
+const TCP_CHECKSUM_AT = 16;
+const UDP_CHECKSUM_AT = 6;
+
+/** Whether the checksum over `bytes[0..length)` is right, or is the pseudo-header sum of an offloaded send. */
+function transportChecksumValid(bytes: Uint8Array, length: number, protocol: number, remote: Uint8Array, local: Uint8Array, at: number): boolean {
+  const pseudo = pseudoHeaderSum(remote, local, protocol, length);
+  if (onesComplementSum(bytes, 0, length, pseudo) === 0xffff) return true;
+  // Ones' complement has two zeros: compare modulo 0xffff.
+  return foldChecksum(pseudo) % 0xffff === readUint16(bytes, at) % 0xffff;
+}
+
+/**
+ * Whether the reply's transport checksum is right. `remote` and `local` are
+ * the reply's source and destination (4 or 16 bytes each): the IPv4 header's,
+ * or for IPv6 the sender and the source address the scan uses towards it.
+ *
+ * @example
+ * ```ts
+ * if (!replyChecksumValid(reply, remote, local)) return; // corrupt or forged: decides nothing
+ * ```
+ */
+export function replyChecksumValid(reply: RawReply, remote: Uint8Array, local: Uint8Array): boolean {
+  const bytes = reply.payload;
+  switch (reply.protocol) {
+    case IpProtocol.TCP:
+      return bytes.length >= 20 && transportChecksumValid(bytes, bytes.length, IpProtocol.TCP, remote, local, TCP_CHECKSUM_AT);
+    case IpProtocol.UDP: {
+      if (bytes.length < 8) return false;
+      if (readUint16(bytes, UDP_CHECKSUM_AT) === 0) return remote.length === 4;
+      const length = readUint16(bytes, 4);
+      return length >= 8 && length <= bytes.length && transportChecksumValid(bytes, length, IpProtocol.UDP, remote, local, UDP_CHECKSUM_AT);
+    }
+    case IpProtocol.ICMP:
+      return bytes.length >= 8 && onesComplementSum(bytes, 0, bytes.length) === 0xffff;
+    case IpProtocol.ICMPV6:
+      return bytes.length >= 8 && onesComplementSum(bytes, 0, bytes.length, pseudoHeaderSum(remote, local, IpProtocol.ICMPV6, bytes.length)) === 0xffff;
+    default:
+      return false;
+  }
+}
