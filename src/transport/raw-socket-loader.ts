@@ -153,8 +153,10 @@ function nodeRequire(): RequireFunction {
   return createRequire(url ?? __filename);
 }
 
+/** The error's first line: Node appends its "Require stack" to module errors, which is no advice. */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).trim();
 }
 
 function unavailable(error: unknown): PortscoutError {

@@ -4,6 +4,7 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
+import { whenAborted } from './abort-signal.js';
 
 /** Options of a {@link TokenBucket}. */
 export interface TokenBucketOptions {
@@ -183,10 +184,15 @@ export class TokenBucket {
     if (wait === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-        reject(signal?.reason);
+      const waiter = {
+        abort: (reason: unknown): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          timer = undefined;
+          reject(reason);
+        },
+      };
+      const done = (): void => {
+        if (signal) this.forget(signal, waiter);
       };
       const attempt = (): void => {
         timer = undefined;
@@ -194,20 +200,46 @@ export class TokenBucket {
         try {
           next = this.tryTake(n);
         } catch (error) {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           reject(error);
           return;
         }
         if (next === 0) {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           resolve();
         } else {
           timer = setTimeout(attempt, next);
         }
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) this.remember(signal, waiter);
       timer = setTimeout(attempt, wait);
     });
+  }
+
+  /** Waiters per signal: one abort listener per signal and bucket however many wait on it. */
+  private readonly waiters = new Map<AbortSignal, { readonly set: Set<{ abort(reason: unknown): void }>; readonly release: () => void }>();
+
+  private remember(signal: AbortSignal, waiter: { abort(reason: unknown): void }): void {
+    let entry = this.waiters.get(signal);
+    if (!entry) {
+      const set = new Set<{ abort(reason: unknown): void }>();
+      const release = whenAborted(signal, (reason) => {
+        this.waiters.delete(signal);
+        for (const w of set) w.abort(reason);
+      });
+      entry = { set, release };
+      this.waiters.set(signal, entry);
+    }
+    entry.set.add(waiter);
+  }
+
+  private forget(signal: AbortSignal, waiter: { abort(reason: unknown): void }): void {
+    const entry = this.waiters.get(signal);
+    if (!entry) return;
+    entry.set.delete(waiter);
+    if (entry.set.size > 0) return;
+    this.waiters.delete(signal);
+    entry.release();
   }
 
   /**

@@ -88,9 +88,13 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
   const type = bytes[0]!;
   const code = bytes[1]!;
   const checksum = readUint16(bytes, 2);
-  const common: Icmpv6Common = pseudo
-    ? { type, code, checksum, checksumValid: icmpv6ChecksumValid(bytes, pseudo) }
-    : { type, code, checksum };
+  let checksumValid: boolean | undefined;
+  if (pseudo) {
+    const addresses = ipv6PseudoAddresses(pseudo);
+    if (!addresses) return wireFail('icmpv6', 'BAD_ADDRESS', 'ICMPv6 pseudo-header addresses must both be IPv6 addresses');
+    checksumValid = onesComplementSum(bytes, 0, length, ipv6PseudoHeaderSum(addresses.source, addresses.destination, IpProtocol.ICMPV6, length)) === 0xffff;
+  }
+  const common: Icmpv6Common = checksumValid === undefined ? { type, code, checksum } : { type, code, checksum, checksumValid };
   let message: Icmpv6Message;
   switch (type) {
     case Icmpv6Type.ECHO_REQUEST:
@@ -128,6 +132,15 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
       message = { kind: 'other', ...common, rest: bytes.subarray(4) };
   }
   return { ok: true, value: message };
+}
+
+/** The pseudo-header's address bytes when both are IPv6; undefined otherwise (parsers never throw). */
+function ipv6PseudoAddresses(pseudo: PseudoHeaderAddresses): { readonly source: Uint8Array; readonly destination: Uint8Array } | undefined {
+  try {
+    return pseudoHeaderBytes(pseudo, 'ICMPv6', 6);
+  } catch {
+    return undefined;
+  }
 }
 
 function icmpv6ChecksumValid(bytes: Uint8Array, pseudo: PseudoHeaderAddresses): boolean {

@@ -67,6 +67,7 @@ export type WireParseErrorCode =
   | 'BAD_VERSION'
   | 'BAD_HEADER_LENGTH'
   | 'BAD_OPTION'
+  | 'BAD_ADDRESS'
   | 'UNSUPPORTED';
 
 /**

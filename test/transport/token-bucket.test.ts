@@ -224,3 +224,26 @@ describe('TokenBucket', () => {
     });
   });
 });
+
+describe('TokenBucket.take on one signal', () => {
+  it('adds one abort listener however many wait (no MaxListenersExceededWarning), and an abort rejects them all', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const bucket = new TokenBucket({ rate: 100, burst: 1 });
+      const controller = new AbortController();
+      const waits = Array.from({ length: 30 }, () => bucket.take(1, controller.signal));
+      const settled = Promise.allSettled(waits);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      controller.abort(new Error('stop'));
+      const results = await settled;
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(0);
+      expect(results.filter((r) => r.status === 'rejected').length).toBeGreaterThan(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

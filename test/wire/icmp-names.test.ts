@@ -78,3 +78,18 @@ describe('nmap reason names (portreasons.cc icmp_to_reason)', () => {
     expect(big.ok && 'checksumValid' in big.value).toBe(false);
   });
 });
+
+describe('parseIcmpv6Message never throws', () => {
+  it('returns BAD_ADDRESS for IPv4 (or mixed, or junk) pseudo-header addresses instead of throwing', () => {
+    const bytes = buildIcmpv6Message({ kind: 'destination-unreachable', code: 1 }, { source: '::1', destination: '::1' });
+    for (const pseudo of [
+      { source: '198.18.0.1', destination: '198.18.0.2' },
+      { source: '::1', destination: '198.18.0.2' },
+      { source: 'not an address', destination: '::1' },
+    ]) {
+      const result = parseIcmpv6Message(bytes, pseudo);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toMatchObject({ layer: 'icmpv6', code: 'BAD_ADDRESS' });
+    }
+  });
+});
