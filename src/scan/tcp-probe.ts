@@ -159,6 +159,19 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
     return ctx.sourcePortFor(target, port) === localPort ? tcpProbeSequence(ctx.key, target, port) : undefined;
   }
 
+  /**
+   * Whether a segment is one of ours seen on its way out: on loopback the raw
+   * socket receives the scan's own probes (and the kernel's resets after a
+   * SYN-ACK), and those to a port inside the scan's block are routed to it.
+   * It left from the port our probe to its destination uses, with that
+   * probe's sequence number or the one after it.
+   */
+  function ownSegment(ctx: ProbeContext, destination: Uint8Array, segment: { sourcePort: number; destinationPort: number; sequence: number }): boolean {
+    if (ctx.sourcePortFor(destination, segment.destinationPort) !== segment.sourcePort) return false;
+    const sequence = tcpProbeSequence(ctx.key, destination, segment.destinationPort);
+    return segment.sequence === sequence || segment.sequence === ((sequence + 1) >>> 0);
+  }
+
   return {
     listen: ['tcp', 'icmp'],
     transmit(ctx: ProbeContext, target: ProbeTarget): void {
@@ -176,8 +189,7 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
         const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
         if (!bytes) return INVALID;
         const sequence = validSequence(ctx, bytes, segment.sourcePort, segment.destinationPort);
-        if (sequence === undefined) return INVALID;
-        if (!replyMatchesProbe(segment, sequence, flags)) return INVALID;
+        if (sequence === undefined || !replyMatchesProbe(segment, sequence, flags)) return ownSegment(ctx, bytes, segment) ? IGNORE : INVALID;
         const reading = classifyTcpReply(type, segment.flags, segment.window);
         if (!reading) return IGNORE;
         return {

@@ -51,7 +51,11 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
         if (!parsed.ok) return { kind: 'malformed' };
         const datagram = parsed.value;
         const bytes = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
-        if (!expectedFrom(ctx, bytes, datagram.sourcePort, datagram.destinationPort)) return { kind: 'invalid' };
+        if (!expectedFrom(ctx, bytes, datagram.sourcePort, datagram.destinationPort)) {
+          // On loopback the raw socket also receives our own probes on their way out.
+          const ours = bytes !== undefined && ctx.sourcePortFor(bytes, datagram.destinationPort) === datagram.sourcePort;
+          return { kind: ours ? 'ignore' : 'invalid' };
+        }
         return {
           kind: 'answer',
           key: probeKey(reply.family, reply.source, datagram.sourcePort, bytes),

@@ -59,6 +59,11 @@ export interface FakeNetworkOptions {
    * wrong acknowledgment, and truncated junk.
    */
   junk?: number;
+  /**
+   * Loopback: the raw socket also receives every probe on its way out (the
+   * scanner is the target), routed to the scan when it goes to a port of its block.
+   */
+  loopback?: boolean;
 }
 
 /** Offset of the checksum field in each transport header. */
@@ -110,6 +115,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
           if (options.sendDoneSync) done(null);
           else setImmediate(() => done(null));
           const replies = answer(packet);
+          if (options.loopback) replies.unshift(...looped(packet));
           for (const reply of replies) {
             setTimeout(() => {
               if (!network.released) sink?.onReply({ ...reply, receivedAt: performance.now() });
@@ -122,6 +128,17 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
       };
     },
   };
+
+  /** The probe itself as the raw socket sees it on loopback, when it goes to a port of the scan's block. */
+  function looped(packet: Uint8Array): RawReply[] {
+    const ip = parseIpv4Packet(packet);
+    if (!ip.ok) return [];
+    const transport = ip.value.payload;
+    const port = ((transport[2] as number) << 8) | (transport[3] as number);
+    if (port < 40_000 || port >= 40_256) return [];
+    const protocol = ip.value.header.protocol === IpProtocol.UDP ? IpProtocol.UDP : IpProtocol.TCP;
+    return [{ family: 4, protocol, source: ip.value.header.source, sourceBytes: packet.slice(12, 16), destinationBytes: packet.slice(16, 20), ttl, payload: transport.slice(), receivedAt: 0 }];
+  }
 
   function icmpAllowed(): boolean {
     const limit = options.icmpLimit;

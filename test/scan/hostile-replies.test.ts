@@ -110,6 +110,24 @@ describe('hostile replies', () => {
   });
 });
 
+describe('our own probes on loopback', () => {
+  it('a scan of this host sees its own probes to ports of its block and counts none of them as invalid', async () => {
+    const self = '198.18.0.1';
+    const loopSources = { cached: () => self, resolve: async () => self };
+    for (const [technique, ports] of [
+      ['syn', '39990-40300'],
+      ['udp', 'U:39990-40300'],
+    ] as const) {
+      const network = createFakeNetwork({ ports: {}, loopback: true });
+      const events: ScanEvent[] = [];
+      for await (const event of runScan({ technique, targets: self, ports, skipDiscovery: true, timingOverrides: FAST }, { acquire: network.acquire, sources: loopSources })) events.push(event);
+      const done = events.at(-1) as DoneEvent;
+      expect(done.stats.invalid, technique).toBe(0);
+      expect(events.filter((e) => e.type === 'port' && e.state !== 'closed'), technique).toEqual([]);
+    }
+  });
+});
+
 describe('reply checksums', () => {
   const remote = new Uint8Array([198, 18, 1, 10]);
   const local = new Uint8Array([198, 18, 0, 1]);
