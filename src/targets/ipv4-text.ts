@@ -5,27 +5,7 @@
  * @module
  */
 
-const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
-
-/**
- * Formats an IPv4 address held as an unsigned 32-bit number.
- *
- * @example
- * ```ts
- * formatIpv4(0xc6120001); // '198.18.0.1'
- * ```
- */
-export function formatIpv4(value: number): string {
-  return (
-    OCTET_TEXT[(value >>> 24) & 255]! +
-    '.' +
-    OCTET_TEXT[(value >>> 16) & 255]! +
-    '.' +
-    OCTET_TEXT[(value >>> 8) & 255]! +
-    '.' +
-    OCTET_TEXT[value & 255]!
-  );
-}
+export { formatIpv4 } from '../wire/address-text.js';
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 

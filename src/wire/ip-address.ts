@@ -5,6 +5,7 @@
  * @module
  */
 import { WireError } from './wire-error.js';
+import { formatIpv4, formatIpv6Words } from './address-text.js';
 
 const IPV4_PART = /^(0|[1-9][0-9]{0,2})$/;
 
@@ -102,13 +103,15 @@ export function parseIpv6Address(text: string): Uint8Array {
  * ```
  */
 export function formatIpv4Address(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]!}.${bytes[offset + 1]!}.${bytes[offset + 2]!}.${bytes[offset + 3]!}`;
+  return formatIpv4(readWord(bytes, offset));
 }
 
 /**
- * Formats 16 bytes at `offset` as canonical IPv6 text (RFC 5952): lowercase
- * hex without leading zeros, the longest run of two or more zero groups (the
- * first one on a tie) written `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d`.
+ * Formats 16 bytes at `offset` as canonical IPv6 text, the form of every
+ * layer ({@link formatIpv6Words}): RFC 5952 lowercase hex without leading
+ * zeros, the longest run of two or more zero groups (the first one on a tie)
+ * written `::`, and IPv4-mapped and IPv4-compatible addresses with a dotted
+ * quad (`::ffff:a.b.c.d`, `::a.b.c.d`), as `inet_ntop` and Node print them.
  *
  * @example
  * ```ts
@@ -116,33 +119,12 @@ export function formatIpv4Address(bytes: Uint8Array, offset = 0): string {
  * ```
  */
 export function formatIpv6Address(bytes: Uint8Array, offset = 0): string {
-  const words: number[] = new Array<number>(8);
-  for (let i = 0; i < 8; i++) words[i] = (bytes[offset + i * 2]! << 8) | bytes[offset + i * 2 + 1]!;
-  if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 && words[5] === 0xffff) {
-    return `::ffff:${formatIpv4Address(bytes, offset + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number): string =>
-    words
-      .slice(from, to)
-      .map((w) => w.toString(16))
-      .join(':');
-  if (bestStart === -1) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  return formatIpv6Words(readWord(bytes, offset), readWord(bytes, offset + 4), readWord(bytes, offset + 8), readWord(bytes, offset + 12));
+}
+
+/** The unsigned 32-bit big-endian word at `offset`. */
+function readWord(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }
 
 /**

@@ -109,3 +109,15 @@ describe('IPv4 text', () => {
     }
   });
 });
+
+describe('one IPv6 text form for every layer', () => {
+  it('the wire and targets formatters agree, ::198.18.0.1 included (it once came out as ::c612:1 from one of them)', async () => {
+    const { formatIpv6Address, parseIpv6Address } = await import('../../src/wire/index.js');
+    const { formatIpv6, parseIpv6 } = await import('../../src/targets/index.js');
+    for (const text of ['::198.18.0.1', '::ffff:198.18.0.1', '::1', '::', 'fd00::1', '2001:db8::1:0:0:1', 'fd00:0:0:1::', '1:0:0:2::3', '::2']) {
+      const fromWire = formatIpv6Address(parseIpv6Address(text));
+      expect(fromWire, text).toBe(formatIpv6(parseIpv6(text)!));
+    }
+    expect(formatIpv6Address(parseIpv6Address('::198.18.0.1'))).toBe('::198.18.0.1');
+  });
+});
