@@ -189,9 +189,20 @@ export interface ScanStats {
   sent: number;
   /** Packets received that belonged to this scan and passed validation. */
   received: number;
-  /** Probes sent again because no answer came in time. */
+  /**
+   * Probes sent again because no answer came in time. A connect scan counts
+   * its attempts made again after a wait ran out; on loopback the answer (a
+   * refusal) comes in microseconds, so a count there means a thread was too
+   * busy to read answers before their short adaptive waits ended, and it
+   * varies from run to run with the machine's load. States are not affected:
+   * the attempt made again gets the same answer.
+   */
   retransmitted: number;
-  /** Replies addressed to this scan that failed validation (wrong sequence, unknown quote). */
+  /**
+   * Replies addressed to this scan that failed validation (wrong sequence,
+   * unknown quote). The scan's own probes, which a raw socket also receives
+   * on loopback, are recognised and not counted.
+   */
   invalid: number;
   /**
    * Replies that could not be parsed: those routed to this scan, plus the
