@@ -42,7 +42,7 @@ export class PortscoutError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[PORTSCOUT_ERROR] !== true) return false;
-    return this === PortscoutError || this.name === 'PortscoutError' || (value as Error).name === this.name;
+    return this === PortscoutError || (value as Error).name === this.name;
   }
 
   /** The brand {@link PortscoutError}'s `instanceof` reads. */

@@ -59,6 +59,9 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
   const key = createCookieKey();
   let ctx: ProbeContext | undefined;
 
+  /** The last local address text {@link localFor} parsed, and its bytes. */
+  let lastLocal: { text: string | undefined; bytes: Uint8Array | undefined } = { text: undefined, bytes: undefined };
+
   /**
    * Our address a reply was sent to: the IPv4 header's destination, or (raw
    * IPv6 sockets give no header) the source the scan uses towards its sender.
@@ -70,13 +73,21 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
     const peerBytes = towards === undefined ? remote : addressBytesOf(reply.family, towards);
     if (!peerBytes) return undefined;
     const source = sources.cached({ family: reply.family, address: towards ?? reply.source, addressBytes: peerBytes, protocol: 'host', port: 0, position: 0 });
-    return source === undefined ? undefined : addressBytesOf(reply.family, source);
+    if (source === undefined) return undefined;
+    // A scan has one source address per network: parse its text once, not per reply.
+    if (source !== lastLocal.text) lastLocal = { text: source, bytes: addressBytesOf(reply.family, source) };
+    return lastLocal.bytes;
   };
 
   const replies: ReplySink = {
     onReply(reply: RawReply): void {
       if (closed || !sink || !ctx) return;
-      const remote = reply.sourceBytes ?? addressBytesOf(reply.family, reply.source);
+      let remote = reply.sourceBytes;
+      if (remote === undefined) {
+        // IPv6: raw sockets give the sender as text; parse it once, for the checksum and the module.
+        remote = addressBytesOf(reply.family, reply.source);
+        if (remote !== undefined) reply = { ...reply, sourceBytes: remote };
+      }
       const local = remote && localFor(reply, remote);
       if (!remote || !local || !replyChecksumValid(reply, remote, local)) {
         // Corrupt or forged: it decides nothing, and the probe goes on as if it had never come.

@@ -16,19 +16,17 @@
  *
  * @module
  */
-import { IpProtocol, foldChecksum, onesComplementSum, pseudoHeaderSum, readUint16 } from '../wire/index.js';
+import { IpProtocol, foldChecksum, onesComplementSum, pseudoHeaderSum, readUint16, verifyIcmpv6Checksum, verifyTcpChecksum, verifyUdpChecksum } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 
 /** Offset of the checksum in a TCP header and in a UDP header. */
 const TCP_CHECKSUM_AT = 16;
 const UDP_CHECKSUM_AT = 6;
 
-/** Whether the checksum over `bytes[0..length)` is right, or is the pseudo-header sum of an offloaded send. */
-function transportChecksumValid(bytes: Uint8Array, length: number, protocol: number, remote: Uint8Array, local: Uint8Array, at: number): boolean {
-  const pseudo = pseudoHeaderSum(remote, local, protocol, length);
-  if (onesComplementSum(bytes, 0, length, pseudo) === 0xffff) return true;
+/** Whether the checksum field holds the pseudo-header sum of a send left to offload (over `length` bytes). */
+function offloadForm(bytes: Uint8Array, length: number, protocol: number, remote: Uint8Array, local: Uint8Array, at: number): boolean {
   // Ones' complement has two zeros: compare modulo 0xffff.
-  return foldChecksum(pseudo) % 0xffff === readUint16(bytes, at) % 0xffff;
+  return foldChecksum(pseudoHeaderSum(remote, local, protocol, length)) % 0xffff === readUint16(bytes, at) % 0xffff;
 }
 
 /**
@@ -45,17 +43,16 @@ export function replyChecksumValid(reply: RawReply, remote: Uint8Array, local: U
   const bytes = reply.payload;
   switch (reply.protocol) {
     case IpProtocol.TCP:
-      return bytes.length >= 20 && transportChecksumValid(bytes, bytes.length, IpProtocol.TCP, remote, local, TCP_CHECKSUM_AT);
+      return verifyTcpChecksum(bytes, remote, local) || (bytes.length >= 20 && offloadForm(bytes, bytes.length, IpProtocol.TCP, remote, local, TCP_CHECKSUM_AT));
     case IpProtocol.UDP: {
-      if (bytes.length < 8) return false;
-      if (readUint16(bytes, UDP_CHECKSUM_AT) === 0) return remote.length === 4;
-      const length = readUint16(bytes, 4);
-      return length >= 8 && length <= bytes.length && transportChecksumValid(bytes, length, IpProtocol.UDP, remote, local, UDP_CHECKSUM_AT);
+      if (verifyUdpChecksum(bytes, remote, local)) return true;
+      const length = bytes.length >= 8 ? readUint16(bytes, 4) : 0;
+      return length >= 8 && length <= bytes.length && offloadForm(bytes, length, IpProtocol.UDP, remote, local, UDP_CHECKSUM_AT);
     }
     case IpProtocol.ICMP:
       return bytes.length >= 8 && onesComplementSum(bytes, 0, bytes.length) === 0xffff;
     case IpProtocol.ICMPV6:
-      return bytes.length >= 8 && onesComplementSum(bytes, 0, bytes.length, pseudoHeaderSum(remote, local, IpProtocol.ICMPV6, bytes.length)) === 0xffff;
+      return bytes.length >= 8 && verifyIcmpv6Checksum(bytes, remote, local);
     default:
       return false;
   }

@@ -90,13 +90,13 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
  * an open port. An attempt that self-connects is made again at once (the
  * kernel then picks another local port), up to {@link MAX_SELF_CONNECTS} times.
  */
-export const SELF_CONNECT = 'ESELFCONNECT';
+const SELF_CONNECT = 'ESELFCONNECT';
 
 /** Self-connects in a row after which an attempt reports {@link SELF_CONNECT}. */
-export const MAX_SELF_CONNECTS = 4;
+const MAX_SELF_CONNECTS = 4;
 
 /** Whether a connected socket is connected to itself. */
-export function isSelfConnect(socket: Socket): boolean {
+function isSelfConnect(socket: Socket): boolean {
   return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
 

@@ -40,7 +40,7 @@ export interface RawReply {
   readonly protocol: number;
   /** Who sent the reply (for ICMP errors: the router or host that reports). */
   readonly source: string;
-  /** The 4 bytes of {@link source} from the IPv4 header (IPv4 only: raw IPv6 sockets give no header). */
+  /** The bytes of {@link source}: from the IPv4 header; raw IPv6 sockets give no header, and the raw prober parses the text once. */
   readonly sourceBytes?: Uint8Array;
   /** The 4 bytes of the IPv4 header's destination: our address, for the checksum's pseudo-header (IPv4 only). */
   readonly destinationBytes?: Uint8Array;

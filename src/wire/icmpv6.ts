@@ -92,7 +92,7 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
   if (pseudo) {
     const addresses = ipv6PseudoAddresses(pseudo);
     if (!addresses) return wireFail('icmpv6', 'BAD_ADDRESS', 'ICMPv6 pseudo-header addresses must both be IPv6 addresses');
-    checksumValid = onesComplementSum(bytes, 0, length, ipv6PseudoHeaderSum(addresses.source, addresses.destination, IpProtocol.ICMPV6, length)) === 0xffff;
+    checksumValid = icmpv6SumValid(bytes, addresses.source, addresses.destination);
   }
   const common: Icmpv6Common = checksumValid === undefined ? { type, code, checksum } : { type, code, checksum, checksumValid };
   let message: Icmpv6Message;
@@ -143,9 +143,13 @@ function ipv6PseudoAddresses(pseudo: PseudoHeaderAddresses): { readonly source: 
   }
 }
 
+function icmpv6SumValid(bytes: Uint8Array, source: Uint8Array, destination: Uint8Array): boolean {
+  return onesComplementSum(bytes, 0, bytes.length, ipv6PseudoHeaderSum(source, destination, IpProtocol.ICMPV6, bytes.length)) === 0xffff;
+}
+
 function icmpv6ChecksumValid(bytes: Uint8Array, pseudo: PseudoHeaderAddresses): boolean {
   const { source, destination } = pseudoHeaderBytes(pseudo, 'ICMPv6', 6);
-  return onesComplementSum(bytes, 0, bytes.length, ipv6PseudoHeaderSum(source, destination, IpProtocol.ICMPV6, bytes.length)) === 0xffff;
+  return icmpv6SumValid(bytes, source, destination);
 }
 
 /**
