@@ -545,7 +545,11 @@ export class ScanEngine implements ProberSink {
     this.timerAt = deadline;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.expire();
+      // Timers run before the event loop polls its sockets: after a stall (a
+      // busy process, a starved CPU) replies that came in time still wait in
+      // the kernel. Expiring after the poll phase reads them first, so a late
+      // timer never turns an answer into silence.
+      setImmediate(() => this.expire());
     }, Math.max(1, deadline - performance.now()));
   }
 

@@ -66,7 +66,8 @@ export function connectAttempt(target: ConnectAttemptTarget, timeoutMs: number, 
     };
     const cancel = (): void => settle({ kind: 'timeout' });
     active.add(cancel);
-    const timer = setTimeout(cancel, timeoutMs);
+    // After the poll phase: a connection that completed during a stall is read before its timeout.
+    const timer = setTimeout(() => setImmediate(cancel), timeoutMs);
     const connect = (): void => {
       socket = new Socket();
       socket.once('connect', () => {
@@ -162,7 +163,7 @@ const report = (id, kind, code, rttMs, attempts) => {
 const settleOnce = (timeoutMs, close, done) => {
   const started = performance.now();
   let settled = false;
-  const timer = setTimeout(() => settle(2, ''), timeoutMs);
+  const timer = setTimeout(() => setImmediate(() => settle(2, '')), timeoutMs);
   const settle = (kind, code) => {
     if (settled) return;
     settled = true;

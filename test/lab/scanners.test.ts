@@ -164,7 +164,7 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     const ours = await scanInLab(lab, 'discoverHosts', { targets: [t2v4, lab.t2.ipv6[0]], timing: 'T4', maxRetries: 4 });
     expect(ours.errors).toEqual([]);
     for (const host of ours.hosts) {
-      expect(host.status).toBe('up');
+      expect(host.status, JSON.stringify({ host, stats: ours.stats })).toBe('up');
       expect(['syn-ack', 'reset']).toContain(host.reason);
     }
     expect(ours.hosts).toHaveLength(2);

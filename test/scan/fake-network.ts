@@ -1,8 +1,11 @@
 /**
  * A fake network for unit tests of the probe engine: a listener lease whose
  * `send` hands each probe to a scripted target that answers with real packets
- * built by the wire layer. No root, no sockets.
+ * built by the wire layer. No root; no sockets, except that `stall` sends
+ * answers through a loopback UDP socket, as the raw socket's come: in the
+ * event loop's poll phase.
  */
+import { createSocket, type Socket } from 'node:dgram';
 import {
   IpProtocol,
   TcpFlags,
@@ -64,6 +67,13 @@ export interface FakeNetworkOptions {
    * scanner is the target), routed to the scan when it goes to a port of its block.
    */
   loopback?: boolean;
+  /**
+   * A process that stalls while answers are on their way: `afterMs` after a
+   * probe its answer reaches a socket (a loopback UDP socket stands in for the
+   * raw one) and the process then busy-waits `forMs`, past the probe's
+   * timeout, so the timeout and the answer are both due when it wakes up.
+   */
+  stall?: { afterMs: number; forMs: number };
 }
 
 /** Offset of the checksum field in each transport header. */
@@ -94,6 +104,18 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
   let icmpTokens = options.icmpLimit?.burst ?? Infinity;
   let lastRefill = performance.now();
   const ttl = options.ttl ?? 64;
+  // With stall: answers wait here; each datagram on the socket delivers the next one.
+  const stalled: RawReply[] = [];
+  let socket: Socket | undefined;
+  const openStallSocket = (): Socket => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1');
+    s.on('message', () => {
+      const reply = stalled.shift();
+      if (reply && !network.released) sink?.onReply({ ...reply, receivedAt: performance.now() });
+    });
+    return s;
+  };
   const network: FakeNetwork = {
     sent: [],
     released: false,
@@ -103,6 +125,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     },
     acquire(_protocols, s) {
       sink = s;
+      if (options.stall) socket ??= openStallSocket();
       network.acquired++;
       return {
         portBase: 40_000,
@@ -117,6 +140,18 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
           const replies = answer(packet);
           if (options.loopback) replies.unshift(...looped(packet));
           for (const reply of replies) {
+            if (options.stall) {
+              const { afterMs, forMs } = options.stall;
+              // The stall runs in the loop's check phase, so the loop's next turn starts with its timers.
+              setTimeout(() => setImmediate(() => {
+                stalled.push(reply);
+                const own = socket as Socket;
+                own.send(new Uint8Array(1), own.address().port, '127.0.0.1');
+                const until = performance.now() + forMs;
+                while (performance.now() < until);
+              }), afterMs);
+              continue;
+            }
             setTimeout(() => {
               if (!network.released) sink?.onReply({ ...reply, receivedAt: performance.now() });
             }, options.delayMs ?? 1);
@@ -124,6 +159,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         },
         release() {
           network.released = true;
+          socket?.close();
+          socket = undefined;
         },
       };
     },

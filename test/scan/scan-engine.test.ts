@@ -178,6 +178,15 @@ describe('scan engine with the raw prober on a fake network', () => {
     expect(stats.received).toBe(1);
   });
 
+  it('takes an answer that came in time although the process stalled past its timeout (no silence from a late timer)', async () => {
+    // The answer reaches the socket 5 ms after the probe; the process then stalls 120 ms, past the 30 ms timeout.
+    // Without retries, reading the timeout first would call the open port filtered.
+    const network = createFakeNetwork({ ports: { 80: 'open', 81: 'closed' }, stall: { afterMs: 5, forMs: 120 } });
+    const events = await collect(engineFor(createTcpProbeModule('syn'), network, { maxRetries: 0, timeoutMs: 30 }), targets('tcp', [80, 81]));
+    expect(states(events)).toEqual({ 80: 'open/syn-ack', 81: 'closed/reset' });
+    expect(network.released).toBe(true);
+  });
+
   it('gives up on a host when its host timeout runs out: one HOST_TIMEOUT warning, no more probes to it', async () => {
     // Every port drops; a 20 ms timeout and 5 retries would take well over the 50 ms host timeout.
     const network = createFakeNetwork({ ports: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [2000 + i, 'drop'])) });
