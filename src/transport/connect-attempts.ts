@@ -17,6 +17,7 @@
  */
 import { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { connectWorkerSource, type ConnectWorkerData } from './connect-worker.js';
 
 /** How one connection attempt ended. */
 export type ConnectAttempt =
@@ -101,137 +102,9 @@ function isSelfConnect(socket: Socket): boolean {
   return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
 
-// The worker runs as plain CommonJS with `eval`: the same text works from src/ (tests),
-// dist/index.js and dist/index.cjs.
-//
-// Protocol, both ways in transferred Float64Arrays (no per-attempt objects to clone):
-//   in:  { addresses: string[], rows } with rows of [id, addressIndex, port, family, timeoutMs, attempts, lastTimeoutMs]
-//   out: { codes: string[], rows } with rows of [id, kind, codeIndex, rttMs, attempts],
-//        kind 0 connected, 1 error (codes[codeIndex]), 2 timeout (of every attempt).
-// A series makes attempts until one is answered (connected or an error) or all timed out.
-//
-// An attempt uses Node's TCP handle (process.binding('tcp_wrap'), what net.Socket
-// itself wraps) when it is there: a refused connect then costs a handle and a
-// callback instead of a Socket, its streams and an Error. process.binding is a
-// documentation-only deprecation (DEP0111: a warning under --pending-deprecation
-// only); where the binding is missing or refuses (another Node), attempts use
-// net.Socket, and both read the same (a test checks it).
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { Socket } = require('node:net');
-const { getSystemErrorName } = require('node:util');
-// Every refused net.Socket connect builds an Error; this thread never shows their stacks.
-Error.stackTraceLimit = 0;
-let tcp;
-try {
-  const binding = process.binding('tcp_wrap');
-  if (typeof binding.TCP === 'function' && typeof binding.TCPConnectWrap === 'function' && binding.constants && binding.constants.SOCKET !== undefined) tcp = binding;
-} catch {
-  tcp = undefined;
-}
-if (workerData && workerData.netSockets) tcp = undefined;
-let results = [];
-let codes = [];
-const codeIndex = new Map();
-let scheduled = false;
-const flush = () => {
-  scheduled = false;
-  const rows = Float64Array.from(results);
-  parentPort.postMessage({ codes, rows }, [rows.buffer]);
-  results = [];
-  codes = [];
-  codeIndex.clear();
-};
-const report = (id, kind, code, rttMs, attempts) => {
-  let index = -1;
-  if (kind === 1) {
-    index = codeIndex.get(code);
-    if (index === undefined) {
-      index = codes.length;
-      codes.push(code);
-      codeIndex.set(code, index);
-    }
-  }
-  results.push(id, kind, index, rttMs, attempts);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(flush);
-  }
-};
-// How one attempt ends: the first of its answer and its timeout; close frees the socket.
-const settleOnce = (timeoutMs, close, done) => {
-  const started = performance.now();
-  let settled = false;
-  const timer = setTimeout(() => setImmediate(() => settle(2, '')), timeoutMs);
-  const settle = (kind, code) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    close();
-    done(kind, code, performance.now() - started);
-  };
-  return settle;
-};
-// A connection whose local address and port are its remote ones is a TCP self-connect
-// (the kernel picked the port we connect to as our own): not a listener. The attempt is
-// made again with a new socket, and after ${MAX_SELF_CONNECTS} in a row reported as ${SELF_CONNECT}.
-const attemptWithHandle = (family, host, port, timeoutMs, done) => {
-  let handle;
-  let selfConnects = 0;
-  const settle = settleOnce(timeoutMs, () => handle.close(), done);
-  const connect = () => {
-    handle = new tcp.TCP(tcp.constants.SOCKET);
-    const request = new tcp.TCPConnectWrap();
-    request.oncomplete = (status) => {
-      if (status !== 0) return settle(1, getSystemErrorName(status));
-      const local = {};
-      const remote = {};
-      handle.getsockname(local);
-      handle.getpeername(remote);
-      if (local.port !== remote.port || local.address !== remote.address) return settle(0, '');
-      handle.close();
-      if (++selfConnects < ${MAX_SELF_CONNECTS}) connect();
-      else settle(1, '${SELF_CONNECT}');
-    };
-    const error = family === 6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
-    if (error) settle(1, getSystemErrorName(error));
-  };
-  connect();
-};
-const attemptWithSocket = (family, host, port, timeoutMs, done) => {
-  let socket;
-  let selfConnects = 0;
-  const settle = settleOnce(timeoutMs, () => socket.destroy(), done);
-  const connect = () => {
-    socket = new Socket();
-    socket.once('connect', () => {
-      if (socket.localPort !== socket.remotePort || socket.localAddress !== socket.remoteAddress) return settle(0, '');
-      socket.destroy();
-      if (++selfConnects < ${MAX_SELF_CONNECTS}) connect();
-      else settle(1, '${SELF_CONNECT}');
-    });
-    socket.once('error', (error) => settle(1, error.code || 'UNKNOWN'));
-    socket.connect({ host, port, family });
-  };
-  connect();
-};
-const attempt = tcp ? attemptWithHandle : attemptWithSocket;
-const series = (id, family, host, port, timeoutMs, attempts, lastTimeoutMs) => {
-  let made = 0;
-  const next = () => {
-    made++;
-    attempt(family, host, port, made < attempts ? timeoutMs : lastTimeoutMs, (kind, code, rttMs) => {
-      if (kind === 2 && made < attempts) next();
-      else report(id, kind, code, rttMs, made);
-    });
-  };
-  next();
-};
-parentPort.on('message', ({ addresses, rows }) => {
-  for (let i = 0; i < rows.length; i += 7) series(rows[i], rows[i + 3], addresses[rows[i + 1]], rows[i + 2], rows[i + 4], rows[i + 5], rows[i + 6]);
-});
-`;
+
+/** The worker program's text, built on the first pool's start. */
+let workerSource: string | undefined;
 
 /** Attempts waiting to be posted to one worker. */
 interface Outbox {
@@ -284,7 +157,8 @@ export class ConnectWorkerPool {
     try {
       for (let i = 0; i < Math.max(1, count); i++) {
         // No inherited execArgv: flags such as --input-type=module would make the CommonJS source fail.
-        const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { netSockets: options.netSockets === true } });
+        const workerData: ConnectWorkerData = { netSockets: options.netSockets === true, maxSelfConnects: MAX_SELF_CONNECTS, selfConnectCode: SELF_CONNECT };
+        const worker = new Worker((workerSource ??= connectWorkerSource()), { eval: true, execArgv: [], workerData });
         worker.on('message', (message: { codes: string[]; rows: Float64Array }) => this.settle(message.codes, message.rows));
         worker.once('error', (error: Error) => this.fail(error));
         worker.once('exit', (code) => {

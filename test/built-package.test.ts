@@ -1,8 +1,11 @@
 /**
- * Fault: `instanceof PortscoutError` across entry points and module formats.
- * tsup bundles a copy of the error classes into each entry of each build
- * (`index` and `wire`, ESM and CJS); the brand makes an error of any copy an
- * instance of every copy's class. Built here with the package's own entries.
+ * The package as tsup builds it (the package's own entries, ESM and CJS).
+ *
+ * - `instanceof PortscoutError` across entry points and module formats: tsup
+ *   bundles a copy of the error classes into each entry of each build; the
+ *   brand makes an error of any copy an instance of every copy's class.
+ * - The connect worker program, which runs from its own source text, works
+ *   from both bundles as it does from src/.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = resolve(import.meta.dirname, '..');
 
-describe('PortscoutError instanceof across the builds', () => {
+describe('the built package', () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'ps-brand-'));
@@ -71,5 +74,33 @@ describe('PortscoutError instanceof across the builds', () => {
       expect(result, `${from} instanceof ${of}`).toBe(expected);
     }
     expect(rows.filter(([, of]) => of.startsWith('PortscoutError')).length).toBe(4 * 2 + 1);
+  }, 60_000);
+
+  it('runs connect scans on worker threads from both builds (the worker program runs from its own text)', async () => {
+    const script = `
+      import { createServer } from 'node:net';
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const server = createServer((s) => s.destroy());
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const open = server.address().port;
+      const out = {};
+      for (const [name, m] of [['esm', await import('./dist/index.js')], ['cjs', require('./dist/index.cjs')]]) {
+        const states = {};
+        for await (const e of m.tcpConnectScan({ targets: '127.0.0.1', ports: open + ',' + (open === 65535 ? 1 : open + 1), skipDiscovery: true, workers: 2 })) {
+          if (e.type === 'port') states[e.port === open ? 'listening' : 'other'] = e.state + '/' + e.reason;
+        }
+        out[name] = states;
+      }
+      server.close();
+      console.log(JSON.stringify(out));
+    `;
+    await writeFile(join(root, 'connect.mjs'), script);
+    const out = JSON.parse(execFileSync(process.execPath, ['connect.mjs'], { cwd: root, encoding: 'utf8', timeout: 30_000 })) as Record<string, Record<string, string>>;
+    // The port after the listener's is almost surely free; if something listens there, it is open (not a failure of the worker).
+    for (const format of ['esm', 'cjs']) {
+      expect(out[format]?.listening, format).toBe('open/syn-ack');
+      expect(['closed/conn-refused', 'open/syn-ack'], format).toContain(out[format]?.other);
+    }
   }, 60_000);
 });
