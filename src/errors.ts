@@ -8,6 +8,49 @@
  * @module
  */
 
+/**
+ * Every code a {@link PortscoutError} can carry, with what it means and what
+ * to do. Codes are stable across versions; messages are for people and name
+ * the exact input or condition.
+ *
+ * @example
+ * ```ts
+ * console.log(ERROR_CODES.ERR_INVALID_PORTS);
+ * ```
+ */
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION: 'An option has the wrong type or value, or options that exclude each other were combined. The message names the option and what it accepts.',
+  ERR_INVALID_TARGET: 'A target (address, range, CIDR block or host name) could not be read. The message quotes it and shows the forms accepted.',
+  ERR_INVALID_PORTS: 'A port specification could not be read, or names a port outside 0-65535. The message quotes the part at fault.',
+  ERR_INVALID_SERVICES: 'A services table (nmap-services format) could not be read. The message names the line.',
+  ERR_INVALID_CURSOR: "A resume cursor is malformed, or belongs to another scan (its plan fingerprint differs). Resume with the cursor of the same scan's events.",
+  ERR_SCAN_SPACE_TOO_LARGE: 'The scan has more (host, port) pairs than a plan can number (2^53). Split the targets, or scan by shards.',
+  ERR_TOO_MANY_SCANS: 'Every block of source ports is taken by raw scans running in this process. Wait for one to end.',
+  ERR_RAW_UNAVAILABLE: 'The native raw-socket addon is not installed or did not load. Install it (npm install raw-socket; it builds with node-gyp) or use a connect scan.',
+  ERR_RAW_PERMISSION: 'Raw sockets need CAP_NET_RAW. Run as root, or grant the capability to node (setcap cap_net_raw+ep), or use a connect scan.',
+  ERR_RAW_OPEN_FAILED: 'The kernel refused to open a raw socket for a reason other than permission. The message gives its error.',
+  ERR_RAW_SEND_FAILED: 'The kernel refused to send a probe (a firewall rule, a link gone down, no buffer space left). The message gives its error.',
+  ERR_RAW_SOCKET_CLOSED: 'A raw socket closed after a receive error while the scan ran; the scan ends rather than report silence as filtered.',
+  ERR_NO_ROUTE: 'The routing table has no route to a target. Scans report this as a NO_ROUTE warning and skip the address.',
+  ERR_LISTENER_RELEASED: 'A scan that has ended tried to send. This is a bug in a custom probe module or in portscout.',
+  ERR_CONNECT_WORKER: 'A connect worker thread failed or exited while the scan ran. The cause holds its error.',
+  ERR_INTERNAL: "An internal invariant failed. This is a bug in portscout: please report it with the scan's options.",
+  ERR_WIRE_FIELD_RANGE: "A packet builder was given a field value outside the field's range. The message names the field and its range.",
+  ERR_WIRE_ADDRESS_FAMILY: 'A packet builder was given an address of the wrong family (IPv6 for an IPv4 packet, or the reverse).',
+  ERR_WIRE_ADDRESS_SYNTAX: 'A packet builder was given address text it cannot read.',
+  ERR_WIRE_BUFFER_TOO_SMALL: 'A packet builder was given an output buffer smaller than the packet.',
+} as const;
+
+/**
+ * The stable codes of {@link PortscoutError}: the keys of {@link ERROR_CODES}.
+ *
+ * @example
+ * ```ts
+ * const retryable: PortscoutErrorCode[] = ['ERR_TOO_MANY_SCANS'];
+ * ```
+ */
+export type PortscoutErrorCode = keyof typeof ERROR_CODES;
+
 /** The process-wide brand of portscout's errors (one symbol for every copy of the library). */
 const PORTSCOUT_ERROR: unique symbol = Symbol.for('portscout.error') as never;
 
@@ -24,10 +67,10 @@ const PORTSCOUT_ERROR: unique symbol = Symbol.for('portscout.error') as never;
  * ```
  */
 export class PortscoutError extends Error {
-  /** Stable machine-readable code, e.g. `ERR_INVALID_TARGET`. */
-  readonly code: string;
+  /** Stable machine-readable code, e.g. `ERR_INVALID_TARGET`: see {@link ERROR_CODES}. */
+  readonly code: PortscoutErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: PortscoutErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -8,7 +8,7 @@
  *
  * @module portscout
  */
-export { PortscoutError } from './errors.js';
+export { ERROR_CODES, PortscoutError, type PortscoutErrorCode } from './errors.js';
 export * from './wire/index.js';
 export * from './targets/index.js';
 export { TIMING_TEMPLATES, resolveTiming, type TimingTemplateName, type TimingValues } from './transport/timing.js';

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { PortscoutError } from '../errors.js';
 
 /**
  * A bounded FIFO with async waits on both ends.
@@ -78,7 +79,7 @@ export class EventQueue<T> {
     this.items = [];
     this.tags = [];
     this.head = 0;
-    this.close(reason ?? new Error('aborted'));
+    this.close(reason ?? new PortscoutError('ERR_INTERNAL', 'An event stream was aborted without a reason.'));
   }
 
   /** Resolves when the consumer has taken items so that there is room again (or the queue closed). */

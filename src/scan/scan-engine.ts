@@ -29,6 +29,7 @@ import { addStats, emptyStats, type ProgressEvent, type ScanEvent, type ScanStat
 import { keyOf, type ProbeKey, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
 import type { Prober, ProberSink, SeriesResult } from './prober.js';
 import { SettledPositions } from './settled-positions.js';
+import { PortscoutError } from '../errors.js';
 
 /** Pacing and lifetime options of the engine. */
 export interface EngineOptions {
@@ -229,7 +230,7 @@ export class ScanEngine implements ProberSink {
   /** Ends the scan with an error. */
   fail(error: unknown): void {
     if (this.stopped) return;
-    this.queue.close(error ?? new Error('scan failed'));
+    this.queue.close(error ?? new PortscoutError('ERR_INTERNAL', 'A scan failed without saying why.'));
     this.stop();
   }
 

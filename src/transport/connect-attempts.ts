@@ -18,6 +18,7 @@
 import { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { connectWorkerSource, type ConnectWorkerData } from './connect-worker.js';
+import { PortscoutError } from '../errors.js';
 
 /** How one connection attempt ended. */
 export type ConnectAttempt =
@@ -160,9 +161,9 @@ export class ConnectWorkerPool {
         const workerData: ConnectWorkerData = { netSockets: options.netSockets === true, maxSelfConnects: MAX_SELF_CONNECTS, selfConnectCode: SELF_CONNECT };
         const worker = new Worker((workerSource ??= connectWorkerSource()), { eval: true, execArgv: [], workerData });
         worker.on('message', (message: { codes: string[]; rows: Float64Array }) => this.settle(message.codes, message.rows));
-        worker.once('error', (error: Error) => this.fail(error));
+        worker.once('error', (error: Error) => this.fail(new PortscoutError('ERR_CONNECT_WORKER', `A connect worker thread failed: ${error.message}`, { cause: error })));
         worker.once('exit', (code) => {
-          if (!this.closed) this.fail(new Error(`a connect worker exited with code ${code}`));
+          if (!this.closed) this.fail(new PortscoutError('ERR_CONNECT_WORKER', `A connect worker thread exited with code ${code} while the scan ran.`));
         });
         this.workers.push(worker);
         this.outboxes.push(emptyOutbox());

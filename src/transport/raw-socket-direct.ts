@@ -11,6 +11,7 @@
  * @module
  */
 import type { RawSocket } from './raw-socket-loader.js';
+import { PortscoutError } from '../errors.js';
 
 interface NativeHandle {
   send(buffer: Uint8Array, offset: number, length: number, address: string, callback: (bytes: number) => void): unknown;
@@ -56,7 +57,7 @@ export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: s
       return;
     } catch (error) {
       if (!wouldBlock(error)) {
-        done(error instanceof Error ? error : new Error(String(error)));
+        done(new PortscoutError('ERR_RAW_SEND_FAILED', `The kernel refused to send a probe to ${address}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
         return;
       }
     }

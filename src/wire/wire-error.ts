@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { PortscoutError } from '../errors.js';
+import { PortscoutError, type PortscoutErrorCode } from '../errors.js';
 
 /**
  * Stable codes of {@link WireError}.
@@ -15,11 +15,7 @@ import { PortscoutError } from '../errors.js';
  * if ((err as WireError).code === ('ERR_WIRE_FIELD_RANGE' satisfies WireErrorCode)) retryWithSmallerValue();
  * ```
  */
-export type WireErrorCode =
-  | 'ERR_WIRE_FIELD_RANGE'
-  | 'ERR_WIRE_ADDRESS_FAMILY'
-  | 'ERR_WIRE_ADDRESS_SYNTAX'
-  | 'ERR_WIRE_BUFFER_TOO_SMALL';
+export type WireErrorCode = Extract<PortscoutErrorCode, `ERR_WIRE_${string}`>;
 
 /**
  * A programmer error in a wire builder: a field out of range, an address of
