@@ -1,6 +1,7 @@
 /**
- * ICMP and ICMPv6 type numbers, code names (IANA registry names, in
- * kebab-case) and nmap's "reason" names for them.
+ * ICMP and ICMPv6 type numbers and code names (IANA registry names, in
+ * kebab-case). nmap's reason words for them are the scan layer's
+ * (`scan/reasons.ts`).
  *
  * @module
  */
@@ -124,72 +125,4 @@ export function timeExceededCodeName(family: 4 | 6, code: number): string {
   return `code-${code}`;
 }
 
-/**
- * The reason nmap prints for an ICMP (`family` 4) or ICMPv6 (`family` 6)
- * reply, as in nmap's `portreasons.cc` `icmp_to_reason`. ICMPv4 unreachable
- * codes 0, 1, 2, 3, 9, 10, 13 are `net-unreach`, `host-unreach`,
- * `proto-unreach`, `port-unreach`, `net-prohibited`, `host-prohibited`,
- * `admin-prohibited`; other codes `dest-unreach`. ICMPv6 unreachable codes
- * 0-6 are `no-route`, `admin-prohibited`, `beyond-scope`, `host-unreach`,
- * `port-unreach`, `admin-prohibited`, `reject-route`. Types nmap does not
- * name give `unknown-response`.
- *
- * @example
- * ```ts
- * icmpReasonName(4, 3, 13); // 'admin-prohibited'
- * icmpReasonName(6, 1, 4);  // 'port-unreach'
- * icmpReasonName(4, 11, 0); // 'time-exceeded'
- * ```
- */
-export function icmpReasonName(family: 4 | 6, type: number, code: number): string {
-  if (family === 4) {
-    switch (type) {
-      case IcmpType.ECHO_REPLY:
-        return 'echo-reply';
-      case IcmpType.DESTINATION_UNREACHABLE:
-        return ICMPV4_REASONS[code] ?? 'dest-unreach';
-      case IcmpType.SOURCE_QUENCH:
-        return 'source-quench';
-      case IcmpType.TIME_EXCEEDED:
-        return 'time-exceeded';
-      case IcmpType.TIMESTAMP_REPLY:
-        return 'timestamp-reply';
-      case IcmpType.ADDRESS_MASK_REPLY:
-        return 'addressmask-reply';
-      default:
-        return 'unknown-response';
-    }
-  }
-  switch (type) {
-    case Icmpv6Type.ECHO_REPLY:
-      return 'echo-reply';
-    case Icmpv6Type.DESTINATION_UNREACHABLE:
-      return ICMPV6_REASONS[code] ?? 'dest-unreach';
-    case Icmpv6Type.PARAMETER_PROBLEM:
-      return 'param-problem';
-    case Icmpv6Type.TIME_EXCEEDED:
-      return 'time-exceeded';
-    default:
-      return 'unknown-response';
-  }
-}
 
-const ICMPV4_REASONS: Readonly<Record<number, string>> = {
-  0: 'net-unreach',
-  1: 'host-unreach',
-  2: 'proto-unreach',
-  3: 'port-unreach',
-  9: 'net-prohibited',
-  10: 'host-prohibited',
-  13: 'admin-prohibited',
-};
-
-const ICMPV6_REASONS: Readonly<Record<number, string>> = {
-  0: 'no-route',
-  1: 'admin-prohibited',
-  2: 'beyond-scope',
-  3: 'host-unreach',
-  4: 'port-unreach',
-  5: 'admin-prohibited',
-  6: 'reject-route',
-};

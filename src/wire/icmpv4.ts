@@ -8,7 +8,7 @@ import { outputBuffer, type BuildOptions } from './build-options.js';
 import { readUint16, writeUint16 } from './bytes.js';
 import { internetChecksum, onesComplementSum } from './checksum.js';
 import { checkFieldRange, optionalField } from './field-range.js';
-import { IcmpType, icmpReasonName, icmpv4UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
+import { IcmpType, icmpv4UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
 /**
@@ -40,13 +40,13 @@ export interface Icmpv4Common {
 /**
  * A parsed ICMPv4 message, discriminated on `kind`. Error messages carry
  * `quoted`, the start of the datagram that caused them (parse it with
- * `parseQuotedDatagram`), `codeName` (IANA name) and `reason` (nmap's name).
+ * `parseQuotedDatagram`), and `codeName` (IANA name); nmap's reason words are the scan layer's.
  * Byte arrays are views of the input.
  *
  * @example
  * ```ts
  * const r = parseIcmpv4Message(ip.payload);
- * if (r.ok && r.value.kind === 'destination-unreachable') console.log(r.value.codeName, r.value.reason);
+ * if (r.ok && r.value.kind === 'destination-unreachable') console.log(r.value.codeName);
  * ```
  */
 export type Icmpv4Message =
@@ -54,12 +54,11 @@ export type Icmpv4Message =
   | (Icmpv4Common & {
       readonly kind: 'destination-unreachable';
       readonly codeName: string;
-      readonly reason: string;
       readonly quoted: Uint8Array;
       /** Next-hop MTU (RFC 1191), only for code 4 (fragmentation needed). */
       readonly nextHopMtu?: number;
     })
-  | (Icmpv4Common & { readonly kind: 'time-exceeded'; readonly codeName: string; readonly reason: string; readonly quoted: Uint8Array })
+  | (Icmpv4Common & { readonly kind: 'time-exceeded'; readonly codeName: string; readonly quoted: Uint8Array })
   | (Icmpv4Common & { readonly kind: 'other'; readonly rest: Uint8Array });
 
 /**
@@ -128,7 +127,6 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
         checksum,
         checksumValid,
         codeName: icmpv4UnreachableCodeName(code),
-        reason: icmpReasonName(4, type, code),
         quoted: bytes.subarray(ICMP_HEADER_LENGTH),
         ...(code === 4 ? { nextHopMtu: readUint16(bytes, 6) } : {}),
       };
@@ -141,7 +139,6 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
         checksum,
         checksumValid,
         codeName: timeExceededCodeName(4, code),
-        reason: icmpReasonName(4, type, code),
         quoted: bytes.subarray(ICMP_HEADER_LENGTH),
       };
       break;

@@ -9,7 +9,7 @@ import { outputBuffer, type BuildOptions } from './build-options.js';
 import { readUint16, readUint32, writeUint16 } from './bytes.js';
 import { internetChecksum, ipv6PseudoHeaderSum, onesComplementSum } from './checksum.js';
 import { checkFieldRange, optionalField } from './field-range.js';
-import { Icmpv6Type, icmpReasonName, icmpv6UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
+import { Icmpv6Type, icmpv6UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
 import { ICMP_HEADER_LENGTH, writeIcmpBody } from './icmpv4.js';
 import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
@@ -43,9 +43,9 @@ export interface Icmpv6Common {
  */
 export type Icmpv6Message =
   | (Icmpv6Common & { readonly kind: 'echo-request' | 'echo-reply'; readonly identifier: number; readonly sequence: number; readonly data: Uint8Array })
-  | (Icmpv6Common & { readonly kind: 'destination-unreachable'; readonly codeName: string; readonly reason: string; readonly quoted: Uint8Array })
+  | (Icmpv6Common & { readonly kind: 'destination-unreachable'; readonly codeName: string; readonly quoted: Uint8Array })
   | (Icmpv6Common & { readonly kind: 'packet-too-big'; readonly mtu: number; readonly quoted: Uint8Array })
-  | (Icmpv6Common & { readonly kind: 'time-exceeded'; readonly codeName: string; readonly reason: string; readonly quoted: Uint8Array })
+  | (Icmpv6Common & { readonly kind: 'time-exceeded'; readonly codeName: string; readonly quoted: Uint8Array })
   | (Icmpv6Common & { readonly kind: 'other'; readonly rest: Uint8Array });
 
 /**
@@ -112,7 +112,6 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
         kind: 'destination-unreachable',
         ...common,
         codeName: icmpv6UnreachableCodeName(code),
-        reason: icmpReasonName(6, type, code),
         quoted: bytes.subarray(ICMP_HEADER_LENGTH),
       };
       break;
@@ -124,7 +123,6 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
         kind: 'time-exceeded',
         ...common,
         codeName: timeExceededCodeName(6, code),
-        reason: icmpReasonName(6, type, code),
         quoted: bytes.subarray(ICMP_HEADER_LENGTH),
       };
       break;

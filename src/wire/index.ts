@@ -76,7 +76,6 @@ export type { UdpDatagram, UdpDatagramInit } from './udp.js';
 export {
   IcmpType,
   Icmpv6Type,
-  icmpReasonName,
   icmpv4UnreachableCodeName,
   icmpv6UnreachableCodeName,
   timeExceededCodeName,

@@ -1,11 +1,10 @@
-/** ICMP code names and nmap reason names. */
+/** ICMP code names (nmap's reason words are the scan layer's: test/scan/reasons.test.ts). */
 import { describe, expect, it } from 'vitest';
 import {
   IcmpType,
   Icmpv6Type,
   buildIcmpv4Message,
   buildIcmpv6Message,
-  icmpReasonName,
   icmpv4UnreachableCodeName,
   icmpv6UnreachableCodeName,
   parseIcmpv4Message,
@@ -33,46 +32,16 @@ describe('code names', () => {
   });
 });
 
-describe('nmap reason names (portreasons.cc icmp_to_reason)', () => {
-  it('ICMPv4 destination unreachable', () => {
-    const expected: Record<number, string> = {
-      0: 'net-unreach',
-      1: 'host-unreach',
-      2: 'proto-unreach',
-      3: 'port-unreach',
-      9: 'net-prohibited',
-      10: 'host-prohibited',
-      13: 'admin-prohibited',
-    };
-    for (let code = 0; code < 16; code++) {
-      expect(icmpReasonName(4, IcmpType.DESTINATION_UNREACHABLE, code), `code ${code}`).toBe(expected[code] ?? 'dest-unreach');
-    }
-  });
-
-  it('ICMPv6 destination unreachable', () => {
-    const expected = ['no-route', 'admin-prohibited', 'beyond-scope', 'host-unreach', 'port-unreach', 'admin-prohibited', 'reject-route', 'dest-unreach'];
-    expected.forEach((name, code) => expect(icmpReasonName(6, Icmpv6Type.DESTINATION_UNREACHABLE, code), `code ${code}`).toBe(name));
-  });
-
-  it('other types', () => {
-    expect(icmpReasonName(4, IcmpType.TIME_EXCEEDED, 0)).toBe('time-exceeded');
-    expect(icmpReasonName(4, IcmpType.ECHO_REPLY, 0)).toBe('echo-reply');
-    expect(icmpReasonName(4, IcmpType.SOURCE_QUENCH, 0)).toBe('source-quench');
-    expect(icmpReasonName(6, Icmpv6Type.TIME_EXCEEDED, 0)).toBe('time-exceeded');
-    expect(icmpReasonName(6, Icmpv6Type.PARAMETER_PROBLEM, 0)).toBe('param-problem');
-    expect(icmpReasonName(6, Icmpv6Type.ECHO_REPLY, 0)).toBe('echo-reply');
-    expect(icmpReasonName(4, 42, 0)).toBe('unknown-response');
-  });
-
-  it('parsed messages carry codeName and reason', () => {
+describe('parsed ICMP messages', () => {
+  it('carry the code name', () => {
     const v4 = parseIcmpv4Message(buildIcmpv4Message({ kind: 'destination-unreachable', code: 13, quoted: new Uint8Array(28) }));
-    expect(v4.ok && v4.value).toMatchObject({ kind: 'destination-unreachable', codeName: 'communication-administratively-prohibited', reason: 'admin-prohibited' });
+    expect(v4.ok && v4.value).toMatchObject({ kind: 'destination-unreachable', codeName: 'communication-administratively-prohibited' });
     const mtu = parseIcmpv4Message(buildIcmpv4Message({ kind: 'destination-unreachable', code: 4, nextHopMtu: 1400 }));
-    expect(mtu.ok && mtu.value).toMatchObject({ codeName: 'fragmentation-needed', reason: 'dest-unreach', nextHopMtu: 1400 });
+    expect(mtu.ok && mtu.value).toMatchObject({ codeName: 'fragmentation-needed', nextHopMtu: 1400 });
     const ttl = parseIcmpv4Message(buildIcmpv4Message({ kind: 'time-exceeded', code: 0 }));
-    expect(ttl.ok && ttl.value).toMatchObject({ kind: 'time-exceeded', codeName: 'ttl-exceeded-in-transit', reason: 'time-exceeded' });
+    expect(ttl.ok && ttl.value).toMatchObject({ kind: 'time-exceeded', codeName: 'ttl-exceeded-in-transit' });
     const v6 = parseIcmpv6Message(buildIcmpv6Message({ kind: 'destination-unreachable', code: 1 }, { source: '::1', destination: '::1' }), { source: '::1', destination: '::1' });
-    expect(v6.ok && v6.value).toMatchObject({ codeName: 'communication-administratively-prohibited', reason: 'admin-prohibited', checksumValid: true });
+    expect(v6.ok && v6.value).toMatchObject({ codeName: 'communication-administratively-prohibited', checksumValid: true });
     const big = parseIcmpv6Message(buildIcmpv6Message({ kind: 'packet-too-big', mtu: 1280 }, undefined));
     expect(big.ok && big.value).toMatchObject({ kind: 'packet-too-big', mtu: 1280 });
     expect(big.ok && 'checksumValid' in big.value).toBe(false);
