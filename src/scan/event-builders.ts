@@ -48,6 +48,7 @@ export function hostEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: num
   };
   if (target.hostname !== undefined) event.hostname = target.hostname;
   if (outcome.ttl !== undefined) event.ttl = outcome.ttl;
+  if (outcome.replyFrom !== undefined) event.replyFrom = outcome.replyFrom;
   if (rttMs !== undefined) event.rttMs = roundRtt(rttMs);
   return event;
 }

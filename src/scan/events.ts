@@ -51,6 +51,8 @@ export interface HostEvent extends TargetFields {
   readonly reason: Reason;
   /** TTL (IPv4) of the reply that proved the host up; IPv6 replies carry none (raw IPv6 sockets do not expose the hop limit). */
   readonly ttl?: number;
+  /** Address that sent the deciding reply when it is not the target: a router's ICMP error that says the host is unreachable. */
+  readonly replyFrom?: string;
   /** Round-trip time of the answered probe in milliseconds. */
   readonly rttMs?: number;
   readonly method: ScanMethod;

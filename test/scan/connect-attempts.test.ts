@@ -98,7 +98,8 @@ describe('connection attempts', () => {
     // attempts 0: the scan must not read it as a silent port (it stops first, on the error).
     expect(await pending).toEqual({ kind: 'timeout', attempts: 0 });
     expect(order).toEqual(['error', 'settled']);
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/a connect worker exited with code/)]);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/A connect worker thread exited with code/)]);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CONNECT_WORKER']);
     await pool.close();
   });
 

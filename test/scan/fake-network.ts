@@ -8,6 +8,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import {
   IpProtocol,
+  buildIcmpv6Message,
+  buildIpv6Packet,
+  parseIpv4Address,
   TcpFlags,
   buildIcmpv4Message,
   buildTcpSegment,
@@ -18,10 +21,20 @@ import {
   parseIcmpv4Message,
   parseQuotedDatagram,
 } from '../../src/wire/index.js';
-import type { ListenProtocol, ListenerLease, RawReply } from '../../src/transport/packet-listener.js';
+import { acquireListener, dispatch, type ListenProtocol, type ListenerLease, type RawReply } from '../../src/transport/packet-listener.js';
 
 /** What the scripted target does with a probe to one port. */
-export type PortBehaviour = 'open' | 'closed' | 'drop' | 'admin-prohibited' | 'port-unreach' | 'udp-reply';
+export type PortBehaviour =
+  | 'open'
+  | 'closed'
+  /** A reset with a non-zero window (the Window scan's open port). */
+  | 'closed-window'
+  | 'drop'
+  | 'admin-prohibited'
+  | 'port-unreach'
+  /** A router on the way answers host-unreachable (a third address: `FakeNetworkOptions.router`). */
+  | 'router-host-unreach'
+  | 'udp-reply';
 
 export interface SentProbe {
   family: 4 | 6;
@@ -74,6 +87,18 @@ export interface FakeNetworkOptions {
    * timeout, so the timeout and the answer are both due when it wakes up.
    */
   stall?: { afterMs: number; forMs: number };
+  /** Answer ICMP echo requests (default: drop them). */
+  echo?: boolean;
+  /** The router that sends `router-host-unreach` errors (default 198.18.0.254, fd00::fe for IPv6). */
+  router?: string;
+  /**
+   * The scanner's IPv6 address: raw IPv6 sockets send no IP header, so the
+   * fake network needs it for the answers' checksums (default fd00::1).
+   * IPv6 answers go through the real listener's demultiplexer (`dispatch`),
+   * as raw IPv6 sockets hand them over: the transport header without the IP
+   * one. `corrupt`, `junk`, `loopback` and `stall` are IPv4 only.
+   */
+  source6?: string;
 }
 
 /** Offset of the checksum field in each transport header. */
@@ -104,6 +129,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
   let icmpTokens = options.icmpLimit?.burst ?? Infinity;
   let lastRefill = performance.now();
   const ttl = options.ttl ?? 64;
+  /** The first source port of the scan's block (from the listener). */
+  let portBase = 0;
   // With stall: answers wait here; each datagram on the socket delivers the next one.
   const stalled: RawReply[] = [];
   let socket: Socket | undefined;
@@ -123,21 +150,39 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     deliver(reply) {
       sink?.onReply(reply);
     },
-    acquire(_protocols, s) {
+    acquire(protocols, s) {
       sink = s;
       if (options.stall) socket ??= openStallSocket();
       network.acquired++;
+      network.released = false;
+      // This lease's answers stop at its release (a scan's discovery and port phases hold one each, in turn).
+      let leaseReleased = false;
+      // A real registration with the shared listener (its sockets open only on a real send, and
+      // none is made): the source ports and ICMP ids are its own, and IPv6 answers routed by
+      // `dispatch` reach this scan.
+      const real = acquireListener(protocols, s);
+      portBase = real.portBase;
       return {
-        portBase: 40_000,
-        portCount: 256,
-        icmpIdBase: 256,
-        icmpIdCount: 256,
+        portBase: real.portBase,
+        portCount: real.portCount,
+        icmpIdBase: real.icmpIdBase,
+        icmpIdCount: real.icmpIdCount,
         counters: { received: 0, malformed: 0 },
         send(family, protocol, packet, address, done) {
           network.sent.push({ family, protocol, address, bytes: packet.slice() });
           if (options.sendDoneSync) done(null);
           else setImmediate(() => done(null));
-          const replies = answer(packet);
+          const answers = answer(family, protocol, packet, address);
+          if (family === 6) {
+            // Through the real demultiplexer, as a raw IPv6 socket hands them over.
+            for (const a of answers) {
+              setTimeout(() => {
+                if (!leaseReleased) dispatch(6, a.protocol === IpProtocol.ICMPV6 ? 'icmp' : a.protocol === IpProtocol.UDP ? 'udp' : 'tcp', a.payload, a.from);
+              }, options.delayMs ?? 1);
+            }
+            return;
+          }
+          const replies = rawReplies4(packet, answers);
           if (options.loopback) replies.unshift(...looped(packet));
           for (const reply of replies) {
             if (options.stall) {
@@ -153,12 +198,14 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
               continue;
             }
             setTimeout(() => {
-              if (!network.released) sink?.onReply({ ...reply, receivedAt: performance.now() });
+              if (!leaseReleased) s.onReply({ ...reply, receivedAt: performance.now() });
             }, options.delayMs ?? 1);
           }
         },
         release() {
           network.released = true;
+          leaseReleased = true;
+          real.release();
           socket?.close();
           socket = undefined;
         },
@@ -172,7 +219,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     if (!ip.ok) return [];
     const transport = ip.value.payload;
     const port = ((transport[2] as number) << 8) | (transport[3] as number);
-    if (port < 40_000 || port >= 40_256) return [];
+    if (port < portBase || port >= portBase + 256) return [];
     const protocol = ip.value.header.protocol === IpProtocol.UDP ? IpProtocol.UDP : IpProtocol.TCP;
     return [{ family: 4, protocol, source: ip.value.header.source, sourceBytes: packet.slice(12, 16), destinationBytes: packet.slice(16, 20), ttl, payload: transport.slice(), receivedAt: 0 }];
   }
@@ -191,96 +238,156 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     return true;
   }
 
-  function answer(packet: Uint8Array): RawReply[] {
-    const ip = parseIpv4Packet(packet);
-    if (!ip.ok) throw new Error('fake network got a malformed probe');
-    const { source, destination } = ip.value.header;
-    const protocol = ip.value.header.protocol;
+  /** A probe as the fake target reads it, of either family. */
+  interface Probe {
+    family: 4 | 6;
+    /** The scanner's address and the target's. */
+    source: string;
+    destination: string;
+    protocol: number;
+    /** The probe as an IP packet (what an ICMP error quotes). */
+    ipPacket: Uint8Array;
+    transport: Uint8Array;
+  }
+
+  function probeOf(family: 4 | 6, listen: ListenProtocol, packet: Uint8Array, address: string): Probe {
+    if (family === 4) {
+      const ip = parseIpv4Packet(packet);
+      if (!ip.ok) throw new Error('fake network got a malformed probe');
+      const { source, destination, protocol } = ip.value.header;
+      return { family, source, destination, protocol, ipPacket: packet, transport: ip.value.payload };
+    }
+    // Raw IPv6 sockets send the transport header only: the kernel adds the IP header.
+    const protocol = listen === 'icmp' ? IpProtocol.ICMPV6 : listen === 'udp' ? IpProtocol.UDP : IpProtocol.TCP;
+    const source = options.source6 ?? 'fd00::1';
+    return {
+      family,
+      source,
+      destination: address,
+      protocol,
+      ipPacket: buildIpv6Packet({ nextHeader: protocol, source, destination: address, hopLimit: 64 }, packet),
+      transport: packet,
+    };
+  }
+
+  /** An answer's transport message and who sends it. */
+  interface Answer {
+    protocol: number;
+    from: string;
+    payload: Uint8Array;
+  }
+
+  function answer(family: 4 | 6, listen: ListenProtocol, packet: Uint8Array, address: string): Answer[] {
+    const probe = probeOf(family, listen, packet, address);
+    const { source, destination, protocol } = probe;
+    const icmpProtocol = family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6;
+    const pseudo = { source: destination, destination: source };
+    if (protocol === IpProtocol.ICMP || protocol === IpProtocol.ICMPV6) {
+      if (!options.echo) return [];
+      const identifier = ((probe.transport[4] as number) << 8) | (probe.transport[5] as number);
+      const sequence = ((probe.transport[6] as number) << 8) | (probe.transport[7] as number);
+      const payload =
+        family === 4 ? buildIcmpv4Message({ kind: 'echo-reply', identifier, sequence }) : buildIcmpv6Message({ kind: 'echo-reply', identifier, sequence }, pseudo);
+      return [{ protocol: icmpProtocol, from: destination, payload }];
+    }
     let sourcePort: number;
     let destinationPort: number;
     let sequence = 0;
+    let acknowledgment = 0;
     let flags = 0;
     if (protocol === IpProtocol.TCP) {
-      const tcp = parseTcpSegment(ip.value.payload);
+      const tcp = parseTcpSegment(probe.transport);
       if (!tcp.ok) throw new Error('fake network got a malformed TCP probe');
-      ({ sourcePort, destinationPort, sequence, flags } = tcp.value);
+      ({ sourcePort, destinationPort, sequence, acknowledgment, flags } = tcp.value);
     } else if (protocol === IpProtocol.UDP) {
-      const udp = parseUdpDatagram(ip.value.payload);
+      const udp = parseUdpDatagram(probe.transport);
       if (!udp.ok) throw new Error('fake network got a malformed UDP probe');
       ({ sourcePort, destinationPort } = udp.value);
     } else {
       return [];
     }
-    const key = `${destination}/${destinationPort}`;
+    const key = `${destination}/${protocol}/${destinationPort}`;
     const count = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, count);
     if (count <= (options.dropFirst ?? 0)) return [];
     const behaviour = options.ports[destinationPort] ?? (protocol === IpProtocol.UDP ? 'port-unreach' : 'closed');
-    const pseudo = { source: destination, destination: source };
-    let reply: RawReply | undefined;
-    // The reply's IPv4 header would carry the probe's addresses swapped.
-    const base = { family: 4 as const, source: destination, sourceBytes: packet.slice(16, 20), destinationBytes: packet.slice(12, 16), ttl, receivedAt: 0 };
-    const icmpError = (code: number): RawReply | undefined => {
-      if (!icmpAllowed()) return undefined;
-      const payload = buildIcmpv4Message({ kind: 'destination-unreachable', code, quoted: quote(packet) });
-      const icmp = parseIcmpv4Message(payload);
-      if (!icmp.ok || icmp.value.kind !== 'destination-unreachable') throw new Error('bad fake ICMP');
-      const quoted = parseQuotedDatagram(icmp.value.quoted);
-      if (!quoted.ok) throw new Error('bad fake quote');
-      return { ...base, protocol: IpProtocol.ICMP, payload, icmp: icmp.value, quoted: quoted.value };
+    const icmpError = (code: number, from: string): Answer[] => {
+      if (!icmpAllowed()) return [];
+      const quoted = family === 4 ? quote(probe.ipPacket) : probe.ipPacket;
+      const payload =
+        family === 4
+          ? buildIcmpv4Message({ kind: 'destination-unreachable', code, quoted })
+          : buildIcmpv6Message({ kind: 'destination-unreachable', code, quoted }, { source: from, destination: source });
+      return [{ protocol: icmpProtocol, from, payload }];
     };
+    const tcpReply = (init: Omit<Parameters<typeof buildTcpSegment>[0], 'sourcePort' | 'destinationPort'>): Answer[] => [
+      { protocol: IpProtocol.TCP, from: destination, payload: buildTcpSegment({ sourcePort: destinationPort, destinationPort: sourcePort, ...init }, pseudo) },
+    ];
+    // ICMP codes per family: port unreachable, administratively prohibited, host unreachable.
+    const codes = family === 4 ? { port: 3, admin: 13, host: 1 } : { port: 4, admin: 1, host: 3 };
     switch (behaviour) {
       case 'open':
-        reply = {
-          ...base,
-          protocol: IpProtocol.TCP,
-          payload: buildTcpSegment(
-            { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 12345, acknowledgment: (sequence + 1) >>> 0, flags: TcpFlags.SYN | TcpFlags.ACK, window: 29200 },
-            pseudo,
-          ),
-        };
-        break;
-      case 'closed': {
-        const carriesAck = (flags & TcpFlags.ACK) !== 0;
-        reply = {
-          ...base,
-          protocol: IpProtocol.TCP,
-          payload: buildTcpSegment(
-            carriesAck
-              ? { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, flags: TcpFlags.RST, window: 0 }
-              : // RFC 9293: the reset acknowledges what the segment consumed (one for SYN, one for FIN).
-                { sourcePort: destinationPort, destinationPort: sourcePort, sequence: 0, acknowledgment: (sequence + consumed(flags)) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window: 0 },
-            pseudo,
-          ),
-        };
-        if (carriesAck) {
-          // RFC 793: a reset answering a segment with ACK takes its sequence number from that ACK field.
-          const tcp = parseTcpSegment(ip.value.payload);
-          if (tcp.ok) reply = { ...reply, payload: buildTcpSegment({ sourcePort: destinationPort, destinationPort: sourcePort, sequence: tcp.value.acknowledgment, flags: TcpFlags.RST }, pseudo) };
-        }
-        break;
+        return tcpReply({ sequence: 12345, acknowledgment: (sequence + 1) >>> 0, flags: TcpFlags.SYN | TcpFlags.ACK, window: 29200 });
+      case 'closed':
+      case 'closed-window': {
+        const window = behaviour === 'closed-window' ? 1024 : 0;
+        // RFC 793: a reset answering a segment with ACK takes its sequence number from that ACK field;
+        // otherwise (RFC 9293) it acknowledges what the segment consumed (one for SYN, one for FIN).
+        return (flags & TcpFlags.ACK) !== 0
+          ? tcpReply({ sequence: acknowledgment, flags: TcpFlags.RST, window })
+          : tcpReply({ sequence: 0, acknowledgment: (sequence + consumed(flags)) >>> 0, flags: TcpFlags.RST | TcpFlags.ACK, window });
       }
       case 'admin-prohibited':
-        reply = icmpError(13);
-        break;
+        return icmpError(codes.admin, destination);
       case 'port-unreach':
-        reply = icmpError(3);
-        break;
+        return icmpError(codes.port, destination);
+      case 'router-host-unreach':
+        return icmpError(codes.host, options.router ?? (family === 4 ? '198.18.0.254' : 'fd00::fe'));
       case 'udp-reply':
-        reply = {
-          ...base,
-          protocol: IpProtocol.UDP,
-          payload: buildUdpDatagram({ sourcePort: destinationPort, destinationPort: sourcePort, payload: new TextEncoder().encode('pong') }, pseudo),
-        };
-        break;
+        return [
+          {
+            protocol: IpProtocol.UDP,
+            from: destination,
+            payload: buildUdpDatagram({ sourcePort: destinationPort, destinationPort: sourcePort, payload: new TextEncoder().encode('pong') }, pseudo),
+          },
+        ];
       case 'drop':
-        break;
+        return [];
     }
-    if (!reply) return [];
-    if (options.corrupt) reply = withBadChecksum(reply);
-    const replies = new Array<RawReply>(options.copies ?? 1).fill(reply);
-    for (let i = 0; i < (options.junk ?? 0); i++) replies.push(hostile(i, reply, base, pseudo, sourcePort, destinationPort, sequence));
-    return replies;
+  }
+
+  /** IPv4 answers as the listener would hand them to the scan (with the hostile extras the options ask for). */
+  function rawReplies4(packet: Uint8Array, answers: Answer[]): RawReply[] {
+    const out: RawReply[] = [];
+    const probe = parseIpv4Packet(packet);
+    if (!probe.ok) return out;
+    const { source, destination } = probe.value.header;
+    for (const a of answers) {
+      const base = { family: 4 as const, source: a.from, sourceBytes: parseIpv4Address(a.from), destinationBytes: packet.slice(12, 16), ttl, receivedAt: 0 };
+      let reply: RawReply = { ...base, protocol: a.protocol, payload: a.payload };
+      if (a.protocol === IpProtocol.ICMP) {
+        const icmp = parseIcmpv4Message(a.payload);
+        if (!icmp.ok) throw new Error('bad fake ICMP');
+        if (icmp.value.kind === 'destination-unreachable') {
+          const quoted = parseQuotedDatagram(icmp.value.quoted);
+          if (!quoted.ok) throw new Error('bad fake quote');
+          reply = { ...reply, icmp: icmp.value, quoted: quoted.value };
+        } else {
+          reply = { ...reply, icmp: icmp.value };
+        }
+      }
+      if (options.corrupt) reply = withBadChecksum(reply);
+      for (let i = 0; i < (options.copies ?? 1); i++) out.push(reply);
+      // Hostile extras around the answer, aimed at the probe's ports.
+      const tcp = parseTcpSegment(probe.value.payload);
+      const udp = parseUdpDatagram(probe.value.payload);
+      const ports = tcp.ok ? tcp.value : udp.ok ? udp.value : undefined;
+      const sequence = tcp.ok ? tcp.value.sequence : 0;
+      for (let i = 0; i < (options.junk ?? 0) && ports; i++) {
+        out.push(hostile(i, reply, base, { source: destination, destination: source }, ports.sourcePort, ports.destinationPort, sequence));
+      }
+    }
+    return out;
   }
 
   /** One hostile packet of the kinds {@link FakeNetworkOptions.junk} lists, in turn. */

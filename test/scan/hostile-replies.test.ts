@@ -78,10 +78,17 @@ describe('hostile replies', () => {
     const network = createFakeNetwork({ ports: behaviour });
     // Silence gets no junk, so answer each probe by hand with a datagram from the next port.
     const original = network.acquire;
+    // A second network where every port answers: it sends the datagram from port + 1.
+    const nextPort = createFakeNetwork({ ports: portBehaviours(1001, () => 'udp-reply') });
     const acquire: typeof original = (protocols, sink) => {
       const lease = original(protocols, sink);
+      const answerer = nextPort.acquire(protocols, sink);
       return {
         ...lease,
+        release() {
+          answerer.release();
+          lease.release();
+        },
         send(family, protocol, packet, address, done) {
           lease.send(family, protocol, packet, address, done);
           const copy = packet.slice();
@@ -89,7 +96,7 @@ describe('hostile replies', () => {
           // The probe as if it had gone to port + 1, so the reply comes from there to our probe's source port.
           copy[22] = (next >> 8) & 0xff;
           copy[23] = next & 0xff;
-          createFakeNetwork({ ports: { [next]: 'udp-reply' } }).acquire(protocols, sink).send(family, protocol, copy, address, () => undefined);
+          answerer.send(family, protocol, copy, address, () => undefined);
         },
       };
     };
