@@ -100,7 +100,7 @@ async function* lookUpNames(events: AsyncIterableIterator<ScanEvent>, options: S
  * once and events keep their order. A failed or slow lookup
  * (`reverseDnsTimeout`, default 2000 ms) leaves the name out; an abort
  * stops the wait for one at once. A bad
- * `reverseDnsTimeout` or `dnsServers` is an `ERR_INVALID_OPTION` on the first read.
+ * `reverseDnsTimeout` or `dnsServers` is an `ERR_INVALID_OPTION` (thrown when the scan is made).
  */
 export function withReverseNames(events: AsyncIterableIterator<ScanEvent>, options: ScanOptions): AsyncIterableIterator<ScanEvent> {
   return options.reverseDns ? lookUpNames(events, options) : events;

@@ -5,7 +5,7 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
-import { planScan, type PortSet, type ScanPlan, type TargetInput } from '../targets/index.js';
+import { checkPlanOptions, planScan, type PlanScanOptions, type PortSet, type ScanPlan, type TargetInput } from '../targets/index.js';
 import { resolveTiming, type TimingValues } from '../transport/timing.js';
 import type { ScanEvent } from './events.js';
 import type { ScanOptions } from './scan-options.js';
@@ -18,14 +18,11 @@ export function timingOf(options: ScanOptions): TimingValues {
   return resolveTiming({ timing: options.timing, overrides });
 }
 
-/** Plans a scan and collects its warnings (unresolved names, empty after exclusions). */
-export async function planWithWarnings(
-  options: ScanOptions,
-  targets: TargetInput,
-  ports: { spec: PortSet | string; exclude?: PortSet | string; protocol: 'tcp' | 'udp' } | undefined,
-  whole: boolean,
-): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
-  const plan = await planScan({
+/** Which ports a phase scans: the specification, its exclusions and the scan's protocol. */
+type PhasePorts = { spec: PortSet | string; exclude?: PortSet | string; protocol: 'tcp' | 'udp' } | undefined;
+
+function planOptions(options: ScanOptions, targets: TargetInput, ports: PhasePorts, whole: boolean): PlanScanOptions {
+  return {
     targets,
     exclude: whole ? options.exclude : undefined,
     resolve: options.resolve,
@@ -36,17 +33,31 @@ export async function planWithWarnings(
     shard: options.shard,
     resume: options.resume,
     family: options.family,
-  });
-  if (ports) {
-    const other = ports.protocol === 'tcp' ? plan.ports.udp : plan.ports.tcp;
-    if (other.length > 0) {
-      throw new PortscoutError(
-        'ERR_INVALID_PORTS',
-        `A ${ports.protocol.toUpperCase()} scan was given ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} ports (${other.slice(0, 5).join(',')}${other.length > 5 ? ',...' : ''}): ` +
-          `drop the ${ports.protocol === 'tcp' ? 'U:' : 'T:'} part, or run a ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} scan for them.`,
-      );
-    }
+  };
+}
+
+/** Throws `ERR_INVALID_PORTS` when a TCP scan is given UDP ports, or the reverse. */
+function checkPortProtocol(ports: PhasePorts, planned: PortSet): void {
+  if (!ports) return;
+  const other = ports.protocol === 'tcp' ? planned.udp : planned.tcp;
+  if (other.length > 0) {
+    throw new PortscoutError(
+      'ERR_INVALID_PORTS',
+      `A ${ports.protocol.toUpperCase()} scan was given ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} ports (${other.slice(0, 5).join(',')}${other.length > 5 ? ',...' : ''}): ` +
+        `drop the ${ports.protocol === 'tcp' ? 'U:' : 'T:'} part, or run a ${ports.protocol === 'tcp' ? 'UDP' : 'TCP'} scan for them.`,
+    );
   }
+}
+
+/** Checks a phase's plan options synchronously (see `checkPlanOptions`), before the scan object is returned. */
+export function checkPhasePlan(options: ScanOptions, targets: TargetInput, ports: PhasePorts, whole: boolean): void {
+  checkPortProtocol(ports, checkPlanOptions(planOptions(options, targets, ports, whole)).ports);
+}
+
+/** Plans a scan and collects its warnings (unresolved names, empty after exclusions). */
+export async function planWithWarnings(options: ScanOptions, targets: TargetInput, ports: PhasePorts, whole: boolean): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
+  const plan = await planScan(planOptions(options, targets, ports, whole));
+  checkPortProtocol(ports, plan.ports);
   const warnings: ScanEvent[] = [];
   for (const { name, error } of plan.unresolved) {
     warnings.push({ type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name });

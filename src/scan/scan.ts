@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { PortscoutError } from '../errors.js';
-import { formatPortSet, type ScanCursor, type ScanPlan, type TargetInput } from '../targets/index.js';
+import { formatPortSet, type PortSet, type ScanCursor, type ScanPlan, type TargetInput } from '../targets/index.js';
 import { checkRawPermission } from '../transport/privileges.js';
 import { throwIfAborted } from '../transport/abort-signal.js';
 import type { TimingValues } from '../transport/timing.js';
@@ -26,7 +26,7 @@ import { createRawProber, type RawSources } from './raw-prober.js';
 import { STEADY_POLICY } from './retry-policy.js';
 import { checkReverseDnsOptions, withReverseNames } from './reverse-names.js';
 import { ScanEngine, type EventFactory } from './scan-engine.js';
-import { defaultPortsFor, discoveryPhase, planWithWarnings, timingOf } from './scan-planning.js';
+import { checkPhasePlan, defaultPortsFor, discoveryPhase, planWithWarnings, timingOf } from './scan-planning.js';
 import { PORT_SCAN_OPTION_NAMES, SCAN_OPTION_NAMES } from './scan-options.js';
 import { TECHNIQUES, techniqueNamed, type ScanRequest, type Technique } from './techniques.js';
 
@@ -84,7 +84,7 @@ export function scan(request: ScanRequest): Scan {
 
 /**
  * `options` with `technique` set, for the scanners' one-liners; a missing
- * options object stays missing, so the scan reports it on its first read.
+ * options object stays missing, so scan() reports it as an option error.
  *
  * @internal
  */
@@ -95,8 +95,10 @@ export function withTechnique<T extends object>(options: T, technique: ScanReque
 
 /** {@link scan} with replaceable transport (tests). @internal */
 export function runScan(request: ScanRequest, internals: ScanInternals = {}): Scan {
+  // Every option is checked here, synchronously: a bad one throws before the scan object exists.
+  const technique = checkedTechnique(request);
   const holder: { engine: ScanEngine | undefined } = { engine: undefined };
-  const generator = lazyGenerator(() => scanEvents(request, internals, holder)) as Scan;
+  const generator = lazyGenerator(() => scanEvents(request, technique, internals, holder)) as Scan;
   generator.cursor = () => holder.engine?.cursor();
   return generator;
 }
@@ -208,26 +210,46 @@ function discoveryTechniqueFor(technique: Technique): Technique {
   return { ...TECHNIQUES.ping, prober: 'connect', policy: STEADY_POLICY, defaultMaxInFlight: TECHNIQUES.connect.defaultMaxInFlight };
 }
 
-async function* scanEvents(
-  request: ScanRequest,
-  internals: ScanInternals,
-  holder: { engine: ScanEngine | undefined },
-): AsyncGenerator<ScanEvent, void, undefined> {
+/** The ports a request's port phase scans (undefined for discovery alone). */
+function portsOf(request: ScanRequest, technique: Technique): { spec: PortSet | string; exclude?: PortSet | string; protocol: 'tcp' | 'udp' } | undefined {
+  if (technique.protocol === 'host') return undefined;
+  const protocol: 'tcp' | 'udp' = technique.protocol === 'udp' ? 'udp' : 'tcp';
+  return { spec: request.ports ?? defaultPortsFor(protocol), exclude: request.excludePorts, protocol };
+}
+
+/**
+ * Checks every option of a request, synchronously, and returns its
+ * technique: names, numbers, timing, the technique's own options, and the
+ * plan's (ports, shard, order, cursor, targets given as text).
+ */
+function checkedTechnique(request: ScanRequest): Technique {
   if (typeof request !== 'object' || request === null) {
     throw new PortscoutError('ERR_INVALID_OPTION', `A scan needs an options object with at least targets; got ${String(request)}.`);
   }
   const scanner = `scan({ technique: ${JSON.stringify(request.technique)} })`;
-  let technique = techniqueNamed(request.technique);
+  const technique = techniqueNamed(request.technique);
   checkRequest(request, technique, scanner);
-  throwIfAborted(request.signal);
   timingOf(request);
+  const ports = portsOf(request, technique);
+  if (ports && !request.skipDiscovery) checkPhasePlan(discoveryPhase(request), request.targets, undefined, true);
+  checkPhasePlan(request, request.targets, ports, true);
+  return technique;
+}
+
+async function* scanEvents(
+  request: ScanRequest,
+  checked: Technique,
+  internals: ScanInternals,
+  holder: { engine: ScanEngine | undefined },
+): AsyncGenerator<ScanEvent, void, undefined> {
+  let technique = checked;
+  throwIfAborted(request.signal);
   const fallback = fallbackReason(request);
   if (fallback !== undefined) technique = TECHNIQUES.connect;
   const rawAllowed = internals.acquire !== undefined;
 
   const hostsOnly = technique.protocol === 'host';
-  const protocol: 'tcp' | 'udp' = technique.protocol === 'udp' ? 'udp' : 'tcp';
-  const ports = hostsOnly ? undefined : { spec: request.ports ?? defaultPortsFor(protocol), exclude: request.excludePorts, protocol };
+  const ports = portsOf(request, technique);
   const discovery = !hostsOnly && !request.skipDiscovery;
   // Every option and the whole plan are checked before the first packet.
   const first = await planWithWarnings(discovery ? discoveryPhase(request) : request, request.targets, ports, true);

@@ -32,7 +32,7 @@ export interface FlagScanOptions extends PortScanOptions {
  * ```
  */
 export function tcpFlagScan(options: FlagScanOptions): Scan {
-  // A missing options object is reported on the first read, as by every scanner.
+  // A missing options object is reported by scan(), as by every scanner.
   if (typeof options !== 'object' || options === null) return scan(options);
   const { scan: technique, ...rest } = options;
   return scan({ ...rest, technique });

@@ -25,7 +25,7 @@ export { IndexPermutation } from './index-permutation.js';
 export { HostIndex } from './host-index.js';
 export { validateScanCursor, type ScanCursor } from './scan-cursor.js';
 export { ScanPlan, ScanPair, PlannedHost, type ScanOrder, type ShardSpec, type ScanPlanInit } from './scan-plan.js';
-export { planScan, type PlanScanOptions, type TargetInput } from './plan-scan.js';
+export { checkPlanOptions, planScan, type CheckedPlanOptions, type PlanScanOptions, type TargetInput } from './plan-scan.js';
 export { readTargetFile, targetTokens } from './target-file.js';
 export { systemResolver, type HostResolver, type ResolveFamily } from './host-resolver.js';
 export { formatIpv4, parseIpv4 } from './ipv4-text.js';

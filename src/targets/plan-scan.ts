@@ -210,29 +210,29 @@ function addResolved(
   return failed;
 }
 
+/** The options of a plan as {@link checkPlanOptions} reads them. */
+export interface CheckedPlanOptions {
+  readonly cursor: ScanCursor | undefined;
+  readonly seed: string | undefined;
+  readonly shard: ShardSpec;
+  readonly family: ResolveFamily;
+  readonly concurrency: number;
+  readonly ports: PortSet;
+}
+
 /**
- * Plans a scan: parses every target, exclusion and port specification
- * (throwing `ERR_INVALID_TARGET` / `ERR_INVALID_PORTS` before anything is
- * resolved or sent), resolves host names (a name that does not resolve is
- * listed in `unresolved`, not thrown), subtracts exclusions, and returns a lazy
- * {@link ScanPlan} of the (host, port) pairs in the chosen order, cut to the
- * shard and resumed from the cursor. Duplicates across the list are probed once.
- * Throws `ERR_SCAN_SPACE_TOO_LARGE` when hosts x ports reaches 2^53 and
- * `ERR_INVALID_CURSOR` for a cursor of another plan.
+ * Checks a plan's options synchronously, before anything is resolved or
+ * sent: cursor, order, shard, family, the port specification and its
+ * exclusions, and targets given as text (a string or an array of strings;
+ * other iterables are read, and checked, by {@link planScan}). Throws what
+ * {@link planScan} would throw for them.
  *
  * @example
  * ```ts
- * const plan = await planScan({
- *   targets: ['198.18.0.0/24', '198.18.1.1-20', 'fd00::/120'],
- *   exclude: ['198.18.0.1'],
- *   ports: 'T:22,80,443,U:53',
- *   order: { random: true, seed: 'nightly' },
- *   shard: { index: 0, count: 4 },
- * });
- * for (const pair of plan.pairs()) console.log(pair.address, pair.protocol, pair.port);
+ * checkPlanOptions({ targets: '198.18.0.0/24', ports: '22,80', shard: { index: 0, count: 2 } });
  * ```
  */
-export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
+export function checkPlanOptions(options: PlanScanOptions): CheckedPlanOptions {
   const cursor = options.resume === undefined ? undefined : validateScanCursor(options.resume);
   const seed = validateOrder(options.order, cursor?.seed);
   const shard = validateShard(options.shard);
@@ -256,6 +256,46 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
     );
   }
 
+  if (typeof options.targets === 'string' || Array.isArray(options.targets)) checkTargetText(options.targets as string | readonly unknown[]);
+  if (typeof options.exclude === 'string' || Array.isArray(options.exclude)) checkTargetText(options.exclude as string | readonly unknown[]);
+  return { cursor, seed, shard, family, concurrency, ports };
+}
+
+/** Target lines {@link checkPlanOptions} parses at most (a turn of the event loop stays short); planScan reads the rest. */
+const SYNC_TARGET_LINES = 10_000;
+
+/** Parses targets given as text, to throw their syntax errors at once. */
+function checkTargetText(input: string | readonly unknown[]): void {
+  for (const line of typeof input === 'string' ? [input] : input.slice(0, SYNC_TARGET_LINES)) {
+    if (typeof line !== 'string') throw new PortscoutError('ERR_INVALID_TARGET', `Invalid target ${String(line)}: expected a string.`);
+    for (const token of targetTokens(line)) parseTargetList(token);
+  }
+}
+
+/**
+ * Plans a scan: parses every target, exclusion and port specification
+ * (throwing `ERR_INVALID_TARGET` / `ERR_INVALID_PORTS` before anything is
+ * resolved or sent), resolves host names (a name that does not resolve is
+ * listed in `unresolved`, not thrown), subtracts exclusions, and returns a lazy
+ * {@link ScanPlan} of the (host, port) pairs in the chosen order, cut to the
+ * shard and resumed from the cursor. Duplicates across the list are probed once.
+ * Throws `ERR_SCAN_SPACE_TOO_LARGE` when hosts x ports reaches 2^53 and
+ * `ERR_INVALID_CURSOR` for a cursor of another plan.
+ *
+ * @example
+ * ```ts
+ * const plan = await planScan({
+ *   targets: ['198.18.0.0/24', '198.18.1.1-20', 'fd00::/120'],
+ *   exclude: ['198.18.0.1'],
+ *   ports: 'T:22,80,443,U:53',
+ *   order: { random: true, seed: 'nightly' },
+ *   shard: { index: 0, count: 4 },
+ * });
+ * for (const pair of plan.pairs()) console.log(pair.address, pair.protocol, pair.port);
+ * ```
+ */
+export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
+  const { cursor, seed, shard, family, concurrency, ports } = checkPlanOptions(options);
   const targets = await collect(options.targets);
   const exclusions = options.exclude === undefined ? undefined : await collect(options.exclude);
   if (targets.specCount === 0 && !options.allowEmpty) {

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { discoverHosts, scan, tcpConnectScan, tcpFlagScan, tcpSynScan, udpScan, type ScanEvent } from '../../src/index.js';
 import { closestName, describeValue } from '../../src/scan/option-check.js';
+import { runScan } from '../../src/scan/scan.js';
+import { createFakeNetwork } from './fake-network.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -20,7 +22,13 @@ const scanners: Record<string, (options: Record<string, unknown>) => AsyncGenera
 };
 
 async function firstRead(name: string, options: Record<string, unknown>): Promise<unknown> {
-  const run = scanners[name]!(options);
+  let run: AsyncGenerator<ScanEvent>;
+  try {
+    run = scanners[name]!(options);
+  } catch (error) {
+    // Checked at the call: the scan never existed.
+    return error;
+  }
   try {
     await run.next();
     return undefined;
@@ -58,9 +66,25 @@ describe('option checks, on every scanner', () => {
     expect(await firstRead('tcpConnectScan', { workers: -1 })).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('Option workers') });
   });
 
-  it('an unknown technique names the known ones', async () => {
-    const run = scan({ technique: 'stealth', targets: LOOPBACK } as never);
-    await expect(run.next()).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('use one of connect, syn, ack') });
+  it('an unknown technique names the known ones', () => {
+    expect(() => scan({ technique: 'stealth', targets: LOOPBACK } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('use one of connect, syn, ack') }));
+  });
+
+  it('the faults of the misuse issue throw at the call, before the scan exists and before any packet', () => {
+    const network = createFakeNetwork({ ports: {} });
+    const bad: [string, Record<string, unknown>, string][] = [
+      ['UDP ports to a SYN scan', { technique: 'syn', targets: '198.18.1.10', ports: 'U:53' }, 'ERR_INVALID_PORTS'],
+      ['ttl 300', { technique: 'syn', targets: '198.18.1.10', ports: '22', ttl: 300 }, 'ERR_INVALID_OPTION'],
+      ['shard index 2 of 2', { technique: 'syn', targets: '198.18.1.10', ports: '22', shard: { index: 2, count: 2 } }, 'ERR_INVALID_OPTION'],
+      ['a target that is not one', { technique: 'syn', targets: ['198.18.1.10', '198.18.1.300/33'], ports: '22' }, 'ERR_INVALID_TARGET'],
+      ['a bad order', { technique: 'udp', targets: '198.18.1.10', ports: '53', order: 'shuffled' }, 'ERR_INVALID_OPTION'],
+      ['no options at all', undefined as never, 'ERR_INVALID_OPTION'],
+    ];
+    for (const [what, request, code] of bad) {
+      expect(() => runScan(request as never, { acquire: network.acquire, sources: { cached: () => '198.18.0.1', resolve: async () => '198.18.0.1' } }), what).toThrow(expect.objectContaining({ code }));
+    }
+    expect(network.acquired).toBe(0);
+    expect(network.sent).toHaveLength(0);
   });
 });
 
