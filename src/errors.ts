@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   ERR_RAW_UNAVAILABLE: 'The native raw-socket addon is not installed or did not load. Install it (npm install raw-socket; it builds with node-gyp) or use a connect scan.',
   ERR_RAW_PERMISSION: 'Raw sockets need CAP_NET_RAW. Run as root, or grant the capability to node (setcap cap_net_raw+ep), or use a connect scan.',
   ERR_RAW_OPEN_FAILED: 'The kernel refused to open a raw socket for a reason other than permission. The message gives its error.',
-  ERR_RAW_SEND_FAILED: 'The kernel refused to send a probe (a firewall rule, a link gone down, no buffer space left). The message gives its error.',
+  ERR_SEND_FAILED: 'The kernel refused to send a probe (a firewall rule, a link gone down, no buffer space left). The message gives its error.',
   ERR_RAW_SOCKET_CLOSED: 'A raw socket closed after a receive error while the scan ran; the scan ends rather than report silence as filtered.',
   ERR_NO_ROUTE: 'The routing table has no route to a target. Scans report this as a NO_ROUTE warning and skip the address.',
   ERR_LISTENER_RELEASED: 'A scan that has ended tried to send. This is a bug in a custom probe module or in portscout.',

@@ -21,13 +21,17 @@ const CONNECT_ERRORS: Readonly<Record<string, { state: PortState; reason: Reason
   EHOSTUNREACH: { state: 'filtered', reason: 'host-unreach' },
   EHOSTDOWN: { state: 'filtered', reason: 'host-unreach' },
   ENETUNREACH: { state: 'filtered', reason: 'net-unreach' },
-  ENETDOWN: { state: 'filtered', reason: 'net-unreach' },
   ENONET: { state: 'filtered', reason: 'net-unreach' },
-  EACCES: { state: 'filtered', reason: 'admin-prohibited' },
-  EPERM: { state: 'filtered', reason: 'admin-prohibited' },
   ENOPROTOOPT: { state: 'filtered', reason: 'proto-unreach' },
   ETIMEDOUT: { state: 'filtered', reason: 'no-response' },
 };
+
+/**
+ * Errnos of a connect whose SYN never left this machine: a firewall rule
+ * here (EPERM, EACCES) or a link down (ENETDOWN). They say nothing about the
+ * target; the engine sends such probes again after a pause.
+ */
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EACCES', 'ENETDOWN']);
 
 /** Ports of the unprivileged host ping (nmap's default without raw sockets). */
 export const PING_PORTS = [80, 443] as const;
@@ -78,6 +82,7 @@ export function createConnectProber(options: ConnectProberOptions = {}): Prober 
   const portResult = (target: ProbeTarget, attempt: ConnectAttempt, attempts: number): SeriesResult => {
     if (attempts === 0) return { kind: 'dropped', attempts };
     if (attempt.kind === 'timeout') return { kind: 'silent', attempts };
+    if (attempt.kind === 'error' && LOCAL_REFUSALS.has(attempt.code)) return { kind: 'unsent', code: attempt.code, attempts };
     const reading = readAttempt(attempt);
     if (!reading) return { kind: 'error', message: `connect to ${target.address}:${target.port} failed with ${attempt.kind === 'error' ? attempt.code : 'an unknown error'}`, attempts };
     return { kind: 'answer', outcome: reading, rttMs: attempt.rttMs, attempts };
@@ -86,12 +91,16 @@ export function createConnectProber(options: ConnectProberOptions = {}): Prober 
   /** One attempt at each ping port: the first that connects or is refused proves the host up. */
   const ping = (target: ProbeTarget, timeoutMs: number): void => {
     let left = PING_PORTS.length;
+    let refused = 0;
     let best: SeriesResult = { kind: 'silent', attempts: 1 };
     for (const port of PING_PORTS) {
       void connectAttempt({ family: target.family, address: target.address, port }, timeoutMs, active).then((attempt) => {
         left--;
         if (closed || best.kind === 'answer' && best.outcome.state === 'up') return;
-        if (attempt.kind !== 'timeout') {
+        if (attempt.kind === 'error' && LOCAL_REFUSALS.has(attempt.code)) {
+          // Never left: if no port's attempt did, the host was not probed at all.
+          if (++refused === PING_PORTS.length) best = { kind: 'unsent', code: attempt.code, attempts: 1 };
+        } else if (attempt.kind !== 'timeout') {
           const reading = readAttempt(attempt);
           if (reading && reading.state !== 'filtered') {
             // Connected or refused: the host is there (the first answer reports it).

@@ -18,8 +18,11 @@ import type { TechniqueName } from './techniques.js';
 
 export type { Reason } from './reasons.js';
 
-/** A port's state, with nmap's names. */
-export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
+/**
+ * A port's state, with nmap's names. `unknown` (nmap's name for a port it
+ * has no state for) is a port whose probe never left: reason `send-error`.
+ */
+export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered' | 'unknown';
 
 /**
  * The technique that produced an event: a port scan technique's name (see
@@ -101,8 +104,9 @@ export interface PortEvent extends TargetFields {
  * | `HOST_TIMEOUT` | a host's `hostTimeout` ran out: its remaining pairs are skipped | raise `hostTimeout` |
  * | `CONNECT_ERROR` | a connect failed with an errno that names no port state | see the errno in the message |
  * | `FALLBACK_CONNECT` | a SYN scan runs as a connect scan (`fallback: 'connect'`) | the message says why (no permission, or no native addon) |
+ * | `SEND_FAILED` | the kernel refused to send probes (one warning per errno): they are sent again after a pause | check this machine's firewall (OUTPUT rules) and links |
  */
-export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT';
+export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT' | 'SEND_FAILED';
 
 /** Something worth knowing that did not stop the scan. */
 export interface WarningEvent {
@@ -214,6 +218,13 @@ export interface ScanStats {
   malformed: number;
   /** Valid replies for probes already decided. */
   duplicates: number;
+  /**
+   * Packets the kernel refused to send (a firewall rule on this machine, a
+   * link down, no buffer space): they never left and are not in `sent`. Their
+   * probes are sent again after a pause; one that never leaves is reported as
+   * `unknown` with reason `send-error`.
+   */
+  sendErrors: number;
   /** Wall time of the scan. */
   durationMs: number;
   /** Hosts found up (discovery) and ports reported. */
@@ -254,7 +265,7 @@ export function eventBytes(event: PortEvent): Uint8Array | undefined {
 
 /** Fresh zeroed statistics. */
 export function emptyStats(): ScanStats {
-  return { sent: 0, received: 0, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, durationMs: 0, hostsUp: 0, portsReported: 0 };
+  return { sent: 0, received: 0, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, sendErrors: 0, durationMs: 0, hostsUp: 0, portsReported: 0 };
 }
 
 /**

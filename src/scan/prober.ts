@@ -35,6 +35,8 @@ export type SeriesResult =
   | { readonly kind: 'silent'; readonly attempts: number }
   /** An error that names no state (an unexpected errno): a warning, no verdict. */
   | { readonly kind: 'error'; readonly message: string; readonly attempts: number }
+  /** The kernel refused to send (`code`: a firewall rule on this machine, a link down): nothing left, no verdict; the engine tries again later. */
+  | { readonly kind: 'unsent'; readonly code: string; readonly attempts: number }
   /** The series never ran or was cut short by the scan's end: no verdict. */
   | { readonly kind: 'dropped'; readonly attempts: number };
 
@@ -46,6 +48,10 @@ export interface ProberSink {
   seriesEnded(key: ProbeKey, result: SeriesResult): void;
   /** `packets` left for the network (engine-timed probers count each packet). */
   sent(packets: number): void;
+  /** A packet was refused by the kernel (`code`: its errno name): it never left. */
+  sendError(code: string): void;
+  /** No packet of the last transmission to probe `key` left (engine-timed probers): not an attempt, the engine tries again later. */
+  unsent(key: ProbeKey): void;
   /** A reply addressed to this scan failed validation. */
   invalid(): void;
   /** A reply addressed to this scan could not be parsed. */
@@ -54,6 +60,8 @@ export interface ProberSink {
   warn(event: WarningEvent): void;
   /** The prober can take more work again (it was {@link Prober.busy}). */
   wake(): void;
+  /** Every send handed to the kernel has settled (see {@link Prober.pendingSends}). */
+  sendsSettled(): void;
   /** The prober failed: the scan ends with this error. */
   fail(error: unknown): void;
 }
@@ -77,6 +85,8 @@ export interface Prober {
   prepare(target: ProbeTarget): boolean | Promise<boolean>;
   /** Sends an attempt (or, self-timed, a series of up to `series.attempts`) to `target`. */
   transmit(target: ProbeTarget, series: AttemptSeries): void;
+  /** Sends handed to the kernel whose outcome is not known yet (the scan ends after them, so every refusal is counted). */
+  pendingSends?(): number;
   /** Whether sending must pause (sends queued in the kernel); the prober calls {@link ProberSink.wake} when it may go on. */
   busy(): boolean;
   /** The outcome when every attempt went unanswered. */

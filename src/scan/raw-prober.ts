@@ -8,9 +8,10 @@
  */
 import { acquireListener, type ListenProtocol, type ListenerLease, type RawReply, type ReplySink } from '../transport/packet-listener.js';
 import { SourceAddressCache } from '../transport/source-cache.js';
+import { sendErrorCode } from '../transport/send-error.js';
 import { PortscoutError } from '../errors.js';
 import { CookieSalt, createCookieKey, probeCookie } from './probe-cookie.js';
-import type { ProbeContext, ProbeModule, ProbeOutcome, ProbeTarget } from './probe-module.js';
+import { keyOf, type ProbeContext, type ProbeKey, type ProbeModule, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
 import type { AttemptSeries, Prober, ProberSink } from './prober.js';
 import { replyChecksumValid } from './reply-checksum.js';
 import { addressBytesOf } from './tcp-probe.js';
@@ -34,6 +35,17 @@ export interface RawSources {
   resolve(target: ProbeTarget): Promise<string | undefined>;
 }
 
+/** The packets of one transmission (discovery's is several: echo, SYN, ACK). */
+interface Transmission {
+  readonly key: ProbeKey;
+  packets: number;
+  settled: number;
+  failed: number;
+  /** Whether the module has made all its packets. */
+  issued: boolean;
+  reported: boolean;
+}
+
 /**
  * A prober that sends a module's packets and routes validated replies to the engine.
  *
@@ -51,10 +63,23 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
   const sources: RawSources =
     options.sources ??
     new SourceAddressCache((target, error) => sink?.warn({ type: 'warning', code: 'NO_ROUTE', message: error.message, target: target.address }));
-  /** A send was taken by the kernel (or failed): one fewer pending. */
-  const onSent = (): void => {
+  /** The transmission whose packets are being sent now (set during {@link Prober.transmit}). */
+  let current: Transmission | undefined;
+  /** A packet was taken by the kernel, or refused: one fewer pending; a transmission none of whose packets left is unsent. */
+  const onSent = (transmission: Transmission | undefined, error: Error | null): void => {
     pendingSends--;
+    if (error) sink?.sendError(sendErrorCode(error));
     if (pendingSends < MAX_PENDING_SENDS) sink?.wake();
+    if (pendingSends === 0) sink?.sendsSettled();
+    if (!transmission) return;
+    transmission.settled++;
+    if (error) transmission.failed++;
+    settleTransmission(transmission);
+  };
+  const settleTransmission = (t: Transmission): void => {
+    if (!t.issued || t.settled < t.packets || t.reported) return;
+    t.reported = true;
+    if (t.packets > 0 && t.failed === t.packets) sink?.unsent(t.key);
   };
   const key = createCookieKey();
   let ctx: ProbeContext | undefined;
@@ -131,7 +156,9 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
         send: (family, protocol, packet, address) => {
           pendingSends++;
           engine.sent(1);
-          leased.send(family, protocol, packet, address, onSent);
+          const transmission = current;
+          if (transmission) transmission.packets++;
+          leased.send(family, protocol, packet, address, (error) => onSent(transmission, error));
         },
       };
     },
@@ -141,9 +168,18 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
     },
     transmit(target: ProbeTarget, series: AttemptSeries): void {
       if (!ctx) throw new PortscoutError('ERR_INTERNAL', 'raw prober used before open()');
-      module.transmit(ctx, target, series.attempt);
+      const transmission: Transmission = { key: keyOf(target), packets: 0, settled: 0, failed: 0, issued: false, reported: false };
+      current = transmission;
+      try {
+        module.transmit(ctx, target, series.attempt);
+      } finally {
+        current = undefined;
+        transmission.issued = true;
+      }
+      settleTransmission(transmission);
     },
     busy: () => pendingSends >= MAX_PENDING_SENDS,
+    pendingSends: () => pendingSends,
     noResponse: (target: ProbeTarget): ProbeOutcome => module.noResponse(target),
     uncountedMalformed: () => (lease ? lease.counters.malformed - malformedAtStart : 0),
     close(): void {

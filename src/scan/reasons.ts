@@ -27,6 +27,7 @@ import { IcmpType, Icmpv6Type } from '../wire/index.js';
  * | `unknown-response` | an ICMP type nmap does not name |
  * | `localhost-response` | the target is this machine |
  * | `user-set` | discovery was skipped: the user said the host is up |
+ * | `send-error` | the probe never left: the kernel refused every send (state `unknown`) |
  */
 export type Reason =
   | 'syn-ack'
@@ -54,7 +55,8 @@ export type Reason =
   | 'addressmask-reply'
   | 'unknown-response'
   | 'localhost-response'
-  | 'user-set';
+  | 'user-set'
+  | 'send-error';
 
 const ICMPV4_UNREACHABLE: Readonly<Record<number, Reason>> = {
   0: 'net-unreach',

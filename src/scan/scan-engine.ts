@@ -79,6 +79,15 @@ interface HostPace {
 }
 
 const RATE_LIMIT_FIRST_DELAY_MS = 50;
+/**
+ * A probe none of whose packets left (the kernel refused them: a firewall
+ * rule on this machine, a link down, no buffer space) is sent again after a
+ * pause that doubles from this one, at most {@link MAX_UNSENT_TRIES} times
+ * (about 8 s in all); then it is reported as `unknown` with reason
+ * `send-error`. It never counts as an attempt, so never as silence.
+ */
+const UNSENT_PAUSE_MS = 250;
+const MAX_UNSENT_TRIES = 5;
 
 /** Builds an event from a finished target. */
 export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined;
@@ -118,6 +127,12 @@ export class ScanEngine implements ProberSink {
   private releaseSignal: (() => void) | undefined;
   private readonly startedAt = performance.now();
   private readonly engineTimed: boolean;
+  /** Errno names already warned about (one warning per name). */
+  private readonly sendErrorCodes = new Set<string>();
+  /** How many transmissions of each probe left nothing so far. */
+  private readonly unsentTries = new Map<ProbeKey, number>();
+  /** Pauses before probes that could not leave are sent again. */
+  private readonly unsentPauses = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly prober: Prober,
@@ -191,6 +206,13 @@ export class ScanEngine implements ProberSink {
       case 'dropped':
         this.wake();
         return;
+      case 'unsent':
+        // Counted above as made; none left.
+        this.stats.sent -= made - 1;
+        this.stats.retransmitted -= first === 1 ? Math.max(0, made - 1) : made;
+        this.sendError(result.code);
+        this.sendAgainLater(key, entry);
+        return;
       case 'silent':
         this.wake();
         // Silence after the host's time ran out says nothing about the target.
@@ -210,6 +232,57 @@ export class ScanEngine implements ProberSink {
   /** Counts packets sent. */
   sent(packets: number): void {
     this.stats.sent += packets;
+  }
+
+  /** A packet the kernel refused: counted by errno, one warning per errno; it did not leave. */
+  sendError(code: string): void {
+    if (this.stopped) return;
+    this.stats.sendErrors++;
+    this.stats.sent--;
+    if (this.sendErrorCodes.has(code)) return;
+    this.sendErrorCodes.add(code);
+    this.queue.push({
+      type: 'warning',
+      code: 'SEND_FAILED',
+      message:
+        `The kernel refused to send probes (${code}${code === 'EPERM' || code === 'EACCES' ? ': a firewall rule on this machine?' : ''}). ` +
+        `They are sent again after a pause; a probe that still cannot leave is reported as unknown (send-error), never as silence. ` +
+        `The done event counts them (sendErrors).`,
+    });
+  }
+
+  /** A transmission none of whose packets left: not an attempt; sent again after a pause, or reported as a send error. */
+  unsent(key: ProbeKey): void {
+    if (this.stopped) return;
+    const entry = this.inFlight.get(key);
+    if (!entry) return;
+    this.inFlight.delete(key);
+    if (entry.attempts > 1) this.stats.retransmitted--;
+    this.sendAgainLater(key, entry);
+  }
+
+  /** A probe none of whose packets left: sent again after a pause, or after the last try reported as a send error. */
+  private sendAgainLater(key: ProbeKey, entry: InFlight): void {
+    this.wake();
+    const tries = (this.unsentTries.get(key) ?? 0) + 1;
+    if (tries > MAX_UNSENT_TRIES) {
+      this.unsentTries.delete(key);
+      this.finish(entry.target, { state: 'unknown', reason: 'send-error' }, undefined);
+      return;
+    }
+    this.unsentTries.set(key, tries);
+    const pause = setTimeout(() => {
+      this.unsentPauses.delete(pause);
+      if (this.stopped) return;
+      this.ready.push({ target: entry.target, attempts: entry.attempts - 1 });
+      this.wake();
+    }, UNSENT_PAUSE_MS * 2 ** (tries - 1));
+    this.unsentPauses.add(pause);
+  }
+
+  /** The prober's sends have all settled: the scan may end now, with every refusal counted. */
+  sendsSettled(): void {
+    this.maybeDone();
   }
 
   /** Counts a reply that failed validation. */
@@ -285,6 +358,8 @@ export class ScanEngine implements ProberSink {
     this.timer = undefined;
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = undefined;
+    for (const pause of this.unsentPauses) clearTimeout(pause);
+    this.unsentPauses.clear();
     this.releaseSignal?.();
     this.prober.close();
     this.inFlight.clear();
@@ -357,8 +432,18 @@ export class ScanEngine implements ProberSink {
   }
 
   private maybeDone(): void {
-    if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0) return;
+    if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0 || this.unsentPauses.size > 0) return;
+    if ((this.prober.pendingSends?.() ?? 0) > 0) return;
     this.stats.durationMs = performance.now() - this.startedAt;
+    if (this.stats.sent === 0 && this.stats.sendErrors > 0) {
+      this.fail(
+        new PortscoutError(
+          'ERR_SEND_FAILED',
+          `No probe could leave: the kernel refused all ${this.stats.sendErrors} sends (${[...this.sendErrorCodes].join(', ')}). Check this machine's firewall (an OUTPUT rule) and links.`,
+        ),
+      );
+      return;
+    }
     this.stats.malformed += this.prober.uncountedMalformed();
     const stats = { ...this.stats };
     if (this.options.priorStats) addStats(stats, this.options.priorStats);

@@ -57,7 +57,7 @@ export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: s
       return;
     } catch (error) {
       if (!wouldBlock(error)) {
-        done(new PortscoutError('ERR_RAW_SEND_FAILED', `The kernel refused to send a probe to ${address}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        done(new PortscoutError('ERR_SEND_FAILED', `The kernel refused to send a probe to ${address}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
         return;
       }
     }

@@ -48,6 +48,8 @@ export interface FakeNetwork {
   sent: SentProbe[];
   released: boolean;
   acquired: number;
+  /** Sends refused (`FakeNetworkOptions.refuse`): they never reached the network. */
+  refused: number;
   /** Inject a reply by hand. */
   deliver(reply: RawReply): void;
 }
@@ -87,6 +89,13 @@ export interface FakeNetworkOptions {
    * timeout, so the timeout and the answer are both due when it wakes up.
    */
   stall?: { afterMs: number; forMs: number };
+  /**
+   * The kernel refuses sends: called with the probe's destination port (0
+   * for ICMP) and how many probes went to it so far (this one included);
+   * a returned message ("Operation not permitted", as raw-socket gives the
+   * C library's text) fails the send with it, and the probe never leaves.
+   */
+  refuse?: (port: number, count: number) => string | undefined;
   /** Answer ICMP echo requests (default: drop them). */
   echo?: boolean;
   /** The router that sends `router-host-unreach` errors (default 198.18.0.254, fd00::fe for IPv6). */
@@ -126,6 +135,7 @@ function quote(ipPacket: Uint8Array): Uint8Array {
 export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
   let sink: { onReply(reply: RawReply): void } | undefined;
   const attempts = new Map<string, number>();
+  const refusals = new Map<string, number>();
   let icmpTokens = options.icmpLimit?.burst ?? Infinity;
   let lastRefill = performance.now();
   const ttl = options.ttl ?? 64;
@@ -147,6 +157,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     sent: [],
     released: false,
     acquired: 0,
+    refused: 0,
     deliver(reply) {
       sink?.onReply(reply);
     },
@@ -169,6 +180,18 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         icmpIdCount: real.icmpIdCount,
         counters: { received: 0, malformed: 0 },
         send(family, protocol, packet, address, done) {
+          if (options.refuse) {
+            const port = protocol === 'icmp' ? 0 : family === 4 ? ((packet[22] as number) << 8) | (packet[23] as number) : ((packet[2] as number) << 8) | (packet[3] as number);
+            const key = `${address}/${protocol}/${port}`;
+            const count = (refusals.get(key) ?? 0) + 1;
+            refusals.set(key, count);
+            const message = options.refuse(port, count);
+            if (message !== undefined) {
+              network.refused++;
+              setImmediate(() => done(new Error(message)));
+              return;
+            }
+          }
           network.sent.push({ family, protocol, address, bytes: packet.slice() });
           if (options.sendDoneSync) done(null);
           else setImmediate(() => done(null));
