@@ -1,5 +1,6 @@
 /** The direct send path on raw-socket's native handle, with a stand-in socket (no root). */
 import { describe, expect, it } from 'vitest';
+import { sendErrorCode } from '../../src/transport/send-error.js';
 import { sendNowOrQueue } from '../../src/transport/raw-socket-direct.js';
 import type { RawSocket } from '../../src/transport/raw-socket-loader.js';
 
@@ -50,7 +51,9 @@ describe('sendNowOrQueue', () => {
     const { socket, queued } = standIn(new Error('Operation not permitted'));
     const done: (Error | null)[] = [];
     sendNowOrQueue(socket, new Uint8Array([1]), '198.18.0.2', (error) => done.push(error));
-    expect(done.map((e) => e?.message)).toEqual(['Operation not permitted']);
+    expect(done).toEqual([expect.objectContaining({ code: 'ERR_SEND_FAILED', message: expect.stringContaining('198.18.0.2: Operation not permitted') })]);
+    // The errno name is read back from the C library's text.
+    expect(sendErrorCode(done[0])).toBe('EPERM');
     expect(queued).toEqual([]);
   });
 });
