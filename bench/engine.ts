@@ -24,7 +24,7 @@ import { portEvent } from '../src/scan/event-builders.js';
 import { toProbeTarget } from '../src/scan/probe-targets.js';
 import { resolveTiming } from '../src/transport/timing.js';
 import { planScan } from '../src/targets/index.js';
-import { TcpFlags } from '../src/wire/index.js';
+import { IPV4_HEADER_LENGTH, TcpField, TcpFlags } from '../src/wire/index.js';
 
 const SOURCE = '198.18.1.1';
 const TARGET = '198.18.1.10';
@@ -42,16 +42,17 @@ function loopbackAcquire(protocols: readonly ListenProtocol[], sink: { onReply(r
       const sourcePort = pending[i] as number;
       const port = pending[i + 1] as number;
       const sequence = pending[i + 2] as number;
-      // IPv4 header, target -> scanner.
+      // IPv4 header (no options), target -> scanner; the TCP header follows it.
       reply.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 1, 10, 198, 18, 1, 1]);
       const view = new DataView(reply.buffer);
-      view.setUint16(20, port);
-      view.setUint16(22, sourcePort);
-      view.setUint32(24, 0);
-      view.setUint32(28, (sequence + 1) >>> 0);
-      view.setUint8(32, 0x50);
-      view.setUint8(33, TcpFlags.RST | TcpFlags.ACK);
-      view.setUint16(34, 0);
+      const tcp = IPV4_HEADER_LENGTH;
+      view.setUint16(tcp + TcpField.SOURCE_PORT.start, port);
+      view.setUint16(tcp + TcpField.DESTINATION_PORT.start, sourcePort);
+      view.setUint32(tcp + TcpField.SEQUENCE.start, 0);
+      view.setUint32(tcp + TcpField.ACKNOWLEDGMENT.start, (sequence + 1) >>> 0);
+      view.setUint8(tcp + TcpField.DATA_OFFSET_FLAGS.start, 0x50);
+      view.setUint8(tcp + TcpField.DATA_OFFSET_FLAGS.start + 1, TcpFlags.RST | TcpFlags.ACK);
+      view.setUint16(tcp + TcpField.WINDOW.start, 0);
       dispatch(4, 'tcp', reply, TARGET);
     }
     pending.length = 0;
@@ -63,8 +64,10 @@ function loopbackAcquire(protocols: readonly ListenProtocol[], sink: { onReply(r
     icmpIdCount: real.icmpIdCount,
     counters: real.counters,
     send(_family, _protocol, packet, _address, done) {
+      // An IPv4 SYN probe: a 20-byte IP header, then the TCP header.
       const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-      pending.push(view.getUint16(20), view.getUint16(22), view.getUint32(24));
+      const tcp = IPV4_HEADER_LENGTH;
+      pending.push(view.getUint16(tcp + TcpField.SOURCE_PORT.start), view.getUint16(tcp + TcpField.DESTINATION_PORT.start), view.getUint32(tcp + TcpField.SEQUENCE.start));
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

@@ -16,12 +16,19 @@
  *
  * @module
  */
-import { IpProtocol, foldChecksum, onesComplementSum, pseudoHeaderSum, readUint16, verifyIcmpv6Checksum, verifyTcpChecksum, verifyUdpChecksum } from '../wire/index.js';
+import {
+  IpProtocol,
+  TcpField,
+  UdpField,
+  foldChecksum,
+  onesComplementSum,
+  pseudoHeaderSum,
+  readUint16,
+  verifyIcmpv6Checksum,
+  verifyTcpChecksum,
+  verifyUdpChecksum,
+} from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
-
-/** Offset of the checksum in a TCP header and in a UDP header. */
-const TCP_CHECKSUM_AT = 16;
-const UDP_CHECKSUM_AT = 6;
 
 /** Whether the checksum field holds the pseudo-header sum of a send left to offload (over `length` bytes). */
 function offloadForm(bytes: Uint8Array, length: number, protocol: number, remote: Uint8Array, local: Uint8Array, at: number): boolean {
@@ -43,11 +50,11 @@ export function replyChecksumValid(reply: RawReply, remote: Uint8Array, local: U
   const bytes = reply.payload;
   switch (reply.protocol) {
     case IpProtocol.TCP:
-      return verifyTcpChecksum(bytes, remote, local) || (bytes.length >= 20 && offloadForm(bytes, bytes.length, IpProtocol.TCP, remote, local, TCP_CHECKSUM_AT));
+      return verifyTcpChecksum(bytes, remote, local) || (bytes.length >= 20 && offloadForm(bytes, bytes.length, IpProtocol.TCP, remote, local, TcpField.CHECKSUM.start));
     case IpProtocol.UDP: {
       if (verifyUdpChecksum(bytes, remote, local)) return true;
-      const length = bytes.length >= 8 ? readUint16(bytes, 4) : 0;
-      return length >= 8 && length <= bytes.length && offloadForm(bytes, length, IpProtocol.UDP, remote, local, UDP_CHECKSUM_AT);
+      const length = bytes.length >= 8 ? readUint16(bytes, UdpField.LENGTH.start) : 0;
+      return length >= 8 && length <= bytes.length && offloadForm(bytes, length, IpProtocol.UDP, remote, local, UdpField.CHECKSUM.start);
     }
     case IpProtocol.ICMP:
       return bytes.length >= 8 && onesComplementSum(bytes, 0, bytes.length) === 0xffff;

@@ -19,9 +19,12 @@
 import { PortscoutError } from '../errors.js';
 import {
   IpProtocol,
+  Ipv4Field,
+  TcpField,
   parseIcmpv4Message,
   parseIcmpv6Message,
   readIpv4Envelope,
+  readUint16,
   parseQuotedDatagram,
   type Icmpv4Message,
   type Icmpv6Message,
@@ -225,17 +228,18 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     }
     payload = buffer.subarray(ip.value.headerLength, ip.value.totalLength);
     ttl = ip.value.ttl;
-    sourceBytes = buffer.subarray(12, 16);
-    destinationBytes = buffer.subarray(16, 20);
+    sourceBytes = buffer.subarray(Ipv4Field.SOURCE.start, Ipv4Field.SOURCE.end);
+    destinationBytes = buffer.subarray(Ipv4Field.DESTINATION.start, Ipv4Field.DESTINATION.end);
   } else {
     payload = buffer;
   }
   if (protocol === 'tcp' || protocol === 'udp') {
-    if (payload.length < 4) {
+    // UDP puts the destination port where TCP does.
+    if (payload.length < TcpField.DESTINATION_PORT.end) {
       counters.malformed++;
       return;
     }
-    const destinationPort = ((payload[2] as number) << 8) | (payload[3] as number);
+    const destinationPort = readUint16(payload, TcpField.DESTINATION_PORT.start);
     const owner = ownerOfPort(destinationPort);
     if (!owner || !owner.protocols.has(protocol)) return;
     deliver(owner, {

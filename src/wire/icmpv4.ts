@@ -5,9 +5,10 @@
  * @module
  */
 import { outputBuffer, type BuildOptions } from './build-options.js';
+import { byteField } from './byte-field.js';
 import { readUint16, writeUint16 } from './bytes.js';
 import { internetChecksum, onesComplementSum } from './checksum.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { IcmpType, icmpv4UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
@@ -20,6 +21,28 @@ import { wireFail, type WireResult } from './wire-error.js';
  * ```
  */
 export const ICMP_HEADER_LENGTH = 8;
+
+/**
+ * The ICMP header's fields as byte ranges, the same for ICMPv4 (RFC 792) and
+ * ICMPv6 (RFC 4443). `REST` is the 4-byte rest of header; echo messages
+ * split it into `IDENTIFIER` and `SEQUENCE`, errors use it for an MTU or
+ * leave it unused. Error messages quote the original datagram from `REST.end`.
+ *
+ * @example
+ * ```ts
+ * message[IcmpField.TYPE.start]; // the ICMP type
+ * readUint16(message, IcmpField.IDENTIFIER.start); // the echo identifier
+ * message.subarray(IcmpField.REST.end); // an error's quoted datagram
+ * ```
+ */
+export const IcmpField = Object.freeze({
+  TYPE: byteField(0, 1),
+  CODE: byteField(1, 2),
+  CHECKSUM: byteField(2, 4),
+  IDENTIFIER: byteField(4, 6),
+  SEQUENCE: byteField(6, 8),
+  REST: byteField(4, 8),
+});
 
 /**
  * Fields every parsed ICMPv4 message has.
@@ -100,9 +123,9 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
   if (length < ICMP_HEADER_LENGTH) {
     return wireFail('icmpv4', 'TRUNCATED', `ICMP message needs ${ICMP_HEADER_LENGTH} bytes, got ${length}`, ICMP_HEADER_LENGTH, length);
   }
-  const type = bytes[0]!;
-  const code = bytes[1]!;
-  const checksum = readUint16(bytes, 2);
+  const type = bytes[IcmpField.TYPE.start]!;
+  const code = bytes[IcmpField.CODE.start]!;
+  const checksum = readUint16(bytes, IcmpField.CHECKSUM.start);
   const checksumValid = onesComplementSum(bytes) === 0xffff;
   let message: Icmpv4Message;
   switch (type) {
@@ -114,8 +137,8 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
         code,
         checksum,
         checksumValid,
-        identifier: readUint16(bytes, 4),
-        sequence: readUint16(bytes, 6),
+        identifier: readUint16(bytes, IcmpField.IDENTIFIER.start),
+        sequence: readUint16(bytes, IcmpField.SEQUENCE.start),
         data: bytes.subarray(ICMP_HEADER_LENGTH),
       };
       break;
@@ -128,7 +151,7 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
         checksumValid,
         codeName: icmpv4UnreachableCodeName(code),
         quoted: bytes.subarray(ICMP_HEADER_LENGTH),
-        ...(code === 4 ? { nextHopMtu: readUint16(bytes, 6) } : {}),
+        ...(code === 4 ? { nextHopMtu: readUint16(bytes, IcmpField.REST.start + 2) } : {}),
       };
       break;
     case IcmpType.TIME_EXCEEDED:
@@ -143,7 +166,7 @@ export function parseIcmpv4Message(bytes: Uint8Array): WireResult<Icmpv4Message>
       };
       break;
     default:
-      message = { kind: 'other', type, code, checksum, checksumValid, rest: bytes.subarray(4) };
+      message = { kind: 'other', type, code, checksum, checksumValid, rest: bytes.subarray(IcmpField.REST.start) };
   }
   return { ok: true, value: message };
 }
@@ -192,21 +215,21 @@ export function writeIcmpBody(
     | { readonly kind: 'other'; readonly code: number; readonly rest?: Uint8Array },
   protocolName: string,
 ): void {
-  out[0] = type;
-  writeUint16(out, 2, 0);
+  out[IcmpField.TYPE.start] = type;
+  writeUint16(out, IcmpField.CHECKSUM.start, 0);
   if (init.kind === 'error') {
-    out[1] = checkFieldRange(`${protocolName} code`, init.code, 255);
-    writeUint16(out, 4, init.word >>> 16);
-    writeUint16(out, 6, init.word & 0xffff);
+    out[IcmpField.CODE.start] = checkFieldRange(`${protocolName} code`, init.code, 255);
+    writeUint16(out, IcmpField.REST.start, init.word >>> 16);
+    writeUint16(out, IcmpField.REST.start + 2, init.word & 0xffff);
     if (init.quoted) out.set(init.quoted, ICMP_HEADER_LENGTH);
   } else if (init.kind === 'other') {
-    out[1] = checkFieldRange(`${protocolName} code`, init.code, 255);
-    out.fill(0, 4, ICMP_HEADER_LENGTH);
-    if (init.rest) out.set(init.rest, 4);
+    out[IcmpField.CODE.start] = checkFieldRange(`${protocolName} code`, init.code, 255);
+    out.fill(0, IcmpField.REST.start, IcmpField.REST.end);
+    if (init.rest) out.set(init.rest, IcmpField.REST.start);
   } else {
-    out[1] = optionalField(`${protocolName} code`, init.code, 255, 0);
-    writeUint16(out, 4, checkFieldRange(`${protocolName} echo identifier`, init.identifier, 0xffff));
-    writeUint16(out, 6, checkFieldRange(`${protocolName} echo sequence`, init.sequence, 0xffff));
+    out[IcmpField.CODE.start] = optionalField(`${protocolName} code`, init.code, 255, 0);
+    writeUint16(out, IcmpField.IDENTIFIER.start, checkFieldRange(`${protocolName} echo identifier`, init.identifier, 0xffff));
+    writeUint16(out, IcmpField.SEQUENCE.start, checkFieldRange(`${protocolName} echo sequence`, init.sequence, 0xffff));
     if (init.data) out.set(init.data, ICMP_HEADER_LENGTH);
   }
 }
@@ -241,6 +264,6 @@ export function buildIcmpv4Message(init: Icmpv4MessageInit, options?: BuildOptio
       break;
   }
   const checksum = options?.keepChecksum ? optionalField('ICMP checksum', init.checksum, 0xffff, 0) : internetChecksum(out);
-  writeUint16(out, 2, checksum);
+  writeUint16(out, IcmpField.CHECKSUM.start, checksum);
   return out;
 }

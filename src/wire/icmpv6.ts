@@ -8,9 +8,9 @@
 import { outputBuffer, type BuildOptions } from './build-options.js';
 import { readUint16, readUint32, writeUint16 } from './bytes.js';
 import { internetChecksum, ipv6PseudoHeaderSum, onesComplementSum } from './checksum.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { Icmpv6Type, icmpv6UnreachableCodeName, timeExceededCodeName } from './icmp-names.js';
-import { ICMP_HEADER_LENGTH, writeIcmpBody } from './icmpv4.js';
+import { ICMP_HEADER_LENGTH, IcmpField, writeIcmpBody } from './icmpv4.js';
 import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
 import { wireFail, type WireResult } from './wire-error.js';
@@ -85,9 +85,9 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
   if (length < ICMP_HEADER_LENGTH) {
     return wireFail('icmpv6', 'TRUNCATED', `ICMPv6 message needs ${ICMP_HEADER_LENGTH} bytes, got ${length}`, ICMP_HEADER_LENGTH, length);
   }
-  const type = bytes[0]!;
-  const code = bytes[1]!;
-  const checksum = readUint16(bytes, 2);
+  const type = bytes[IcmpField.TYPE.start]!;
+  const code = bytes[IcmpField.CODE.start]!;
+  const checksum = readUint16(bytes, IcmpField.CHECKSUM.start);
   let checksumValid: boolean | undefined;
   if (pseudo) {
     const addresses = ipv6PseudoAddresses(pseudo);
@@ -102,8 +102,8 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
       message = {
         kind: type === Icmpv6Type.ECHO_REQUEST ? 'echo-request' : 'echo-reply',
         ...common,
-        identifier: readUint16(bytes, 4),
-        sequence: readUint16(bytes, 6),
+        identifier: readUint16(bytes, IcmpField.IDENTIFIER.start),
+        sequence: readUint16(bytes, IcmpField.SEQUENCE.start),
         data: bytes.subarray(ICMP_HEADER_LENGTH),
       };
       break;
@@ -116,7 +116,7 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
       };
       break;
     case Icmpv6Type.PACKET_TOO_BIG:
-      message = { kind: 'packet-too-big', ...common, mtu: readUint32(bytes, 4), quoted: bytes.subarray(ICMP_HEADER_LENGTH) };
+      message = { kind: 'packet-too-big', ...common, mtu: readUint32(bytes, IcmpField.REST.start), quoted: bytes.subarray(ICMP_HEADER_LENGTH) };
       break;
     case Icmpv6Type.TIME_EXCEEDED:
       message = {
@@ -127,7 +127,7 @@ export function parseIcmpv6Message(bytes: Uint8Array, pseudo?: PseudoHeaderAddre
       };
       break;
     default:
-      message = { kind: 'other', ...common, rest: bytes.subarray(4) };
+      message = { kind: 'other', ...common, rest: bytes.subarray(IcmpField.REST.start) };
   }
   return { ok: true, value: message };
 }
@@ -160,7 +160,7 @@ function icmpv6ChecksumValid(bytes: Uint8Array, pseudo: PseudoHeaderAddresses): 
  * ```
  */
 export function verifyIcmpv6Checksum(message: Uint8Array, source: string | Uint8Array, destination: string | Uint8Array): boolean {
-  if (message.length < 4) return false;
+  if (message.length < IcmpField.CHECKSUM.end) return false;
   return icmpv6ChecksumValid(message, { source, destination });
 }
 
@@ -228,6 +228,6 @@ export function buildIcmpv6Message(init: Icmpv6MessageInit, pseudo: PseudoHeader
     const { source, destination } = pseudoHeaderBytes(pseudo, 'ICMPv6', 6);
     checksum = internetChecksum(out, 0, out.length, ipv6PseudoHeaderSum(source, destination, IpProtocol.ICMPV6, out.length));
   }
-  writeUint16(out, 2, checksum);
+  writeUint16(out, IcmpField.CHECKSUM.start, checksum);
   return out;
 }

@@ -49,6 +49,8 @@
 export { WireError, wireFail, wireOk } from './wire-error.js';
 export type { WireErrorCode, WireLayer, WireParseError, WireParseErrorCode, WireResult } from './wire-error.js';
 export { fromHex, readUint16, readUint32, toHex } from './bytes.js';
+export { byteField } from './byte-field.js';
+export type { ByteField } from './byte-field.js';
 export { addressBytes, formatIpv4Address, formatIpv6Address, ipAddressFamily, parseIpv4Address, parseIpv6Address } from './ip-address.js';
 export {
   foldChecksum,
@@ -63,15 +65,15 @@ export { IpProtocol } from './ip-protocol.js';
 export type { IpProtocolNumber } from './ip-protocol.js';
 export type { BuildOptions, BuildTarget } from './build-options.js';
 export type { PseudoHeaderAddresses } from './pseudo-header.js';
-export { IPV4_HEADER_LENGTH, buildIpv4Packet, ipv4HeaderChecksumValid, ipv4PacketLength, parseIpv4Packet, readIpv4Envelope } from './ipv4.js';
+export { IPV4_HEADER_LENGTH, Ipv4Field, buildIpv4Packet, ipv4HeaderChecksumValid, ipv4PacketLength, parseIpv4Packet, readIpv4Envelope } from './ipv4.js';
 export type { Ipv4Envelope, Ipv4Header, Ipv4HeaderInit, Ipv4Packet } from './ipv4.js';
-export { IPV6_HEADER_LENGTH, buildIpv6Packet, ipv6PacketLength, parseIpv6Packet } from './ipv6.js';
+export { IPV6_HEADER_LENGTH, Ipv6Field, buildIpv6Packet, ipv6PacketLength, parseIpv6Packet } from './ipv6.js';
 export type { Ipv6ExtensionHeader, Ipv6Fragment, Ipv6Header, Ipv6HeaderInit, Ipv6Packet } from './ipv6.js';
 export { TCP_MAX_OPTIONS_LENGTH, TcpOptionKind, parseTcpOptions, tcpOptionsLength } from './tcp-option.js';
 export type { TcpOption, TcpSackBlock } from './tcp-option.js';
-export { TCP_HEADER_LENGTH, TcpFlags, buildTcpSegment, parseTcpSegment, tcpFlagsToString, tcpSegmentLength, verifyTcpChecksum } from './tcp.js';
+export { TCP_HEADER_LENGTH, TcpField, TcpFlags, buildTcpSegment, parseTcpSegment, tcpFlagsToString, tcpSegmentLength, verifyTcpChecksum } from './tcp.js';
 export type { TcpSegment, TcpSegmentInit } from './tcp.js';
-export { UDP_HEADER_LENGTH, buildUdpDatagram, parseUdpDatagram, udpDatagramLength, verifyUdpChecksum } from './udp.js';
+export { UDP_HEADER_LENGTH, UdpField, buildUdpDatagram, parseUdpDatagram, udpDatagramLength, verifyUdpChecksum } from './udp.js';
 export type { UdpDatagram, UdpDatagramInit } from './udp.js';
 export {
   IcmpType,
@@ -80,7 +82,7 @@ export {
   icmpv6UnreachableCodeName,
   timeExceededCodeName,
 } from './icmp-names.js';
-export { ICMP_HEADER_LENGTH, buildIcmpv4Message, icmpv4MessageLength, parseIcmpv4Message } from './icmpv4.js';
+export { ICMP_HEADER_LENGTH, IcmpField, buildIcmpv4Message, icmpv4MessageLength, parseIcmpv4Message } from './icmpv4.js';
 export type { Icmpv4Common, Icmpv4Message, Icmpv4MessageInit } from './icmpv4.js';
 export { buildIcmpv6Message, icmpv6MessageLength, parseIcmpv6Message, verifyIcmpv6Checksum } from './icmpv6.js';
 export type { Icmpv6Common, Icmpv6Message, Icmpv6MessageInit } from './icmpv6.js';

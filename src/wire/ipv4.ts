@@ -4,9 +4,10 @@
  * @module
  */
 import { outputBuffer, type BuildOptions } from './build-options.js';
+import { byteField } from './byte-field.js';
 import { readUint16, writeUint16 } from './bytes.js';
 import { internetChecksum, onesComplementSum } from './checksum.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { addressBytes, formatIpv4Address } from './ip-address.js';
 import { WireError, wireFail, type WireResult } from './wire-error.js';
 
@@ -19,6 +20,32 @@ import { WireError, wireFail, type WireResult } from './wire-error.js';
  * ```
  */
 export const IPV4_HEADER_LENGTH = 20;
+
+/**
+ * The fixed IPv4 header's fields as byte ranges (RFC 791 section 3.1).
+ * `VERSION_IHL` holds the version (high 4 bits) and the header length in
+ * 32-bit words; `DSCP_ECN` the DSCP (high 6 bits) and ECN; `FLAGS_FRAGMENT`
+ * the 3 flag bits and the 13-bit fragment offset. Options start at
+ * `DESTINATION.end`.
+ *
+ * @example
+ * ```ts
+ * packet[Ipv4Field.TTL.start]; // the TTL
+ * packet.subarray(Ipv4Field.SOURCE.start, Ipv4Field.SOURCE.end); // the 4 source address bytes
+ * ```
+ */
+export const Ipv4Field = Object.freeze({
+  VERSION_IHL: byteField(0, 1),
+  DSCP_ECN: byteField(1, 2),
+  TOTAL_LENGTH: byteField(2, 4),
+  IDENTIFICATION: byteField(4, 6),
+  FLAGS_FRAGMENT: byteField(6, 8),
+  TTL: byteField(8, 9),
+  PROTOCOL: byteField(9, 10),
+  CHECKSUM: byteField(10, 12),
+  SOURCE: byteField(12, 16),
+  DESTINATION: byteField(16, 20),
+});
 
 /**
  * A parsed IPv4 header. `headerLength` is in bytes (IHL * 4); addresses are
@@ -117,7 +144,8 @@ export interface Ipv4Envelope {
  * Validates an IPv4 header exactly as {@link parseIpv4Packet} does and reads
  * only the {@link Ipv4Envelope}: for receive paths that handle 100,000 packets
  * a second and need neither the address text nor the other fields. The
- * source address is bytes 12 to 15 of the input, the destination 16 to 19.
+ * source address is the input's bytes at `Ipv4Field.SOURCE` (12 to 15), the
+ * destination at `Ipv4Field.DESTINATION` (16 to 19).
  * Never throws; the errors are those of {@link parseIpv4Packet}.
  *
  * @example
@@ -131,7 +159,7 @@ export function readIpv4Envelope(bytes: Uint8Array): WireResult<Ipv4Envelope> {
   if (length < IPV4_HEADER_LENGTH) {
     return wireFail('ipv4', 'TRUNCATED', `IPv4 header needs ${IPV4_HEADER_LENGTH} bytes, got ${length}`, IPV4_HEADER_LENGTH, length);
   }
-  const b0 = bytes[0]!;
+  const b0 = bytes[Ipv4Field.VERSION_IHL.start]!;
   const version = b0 >>> 4;
   if (version !== 4) return wireFail('ipv4', 'BAD_VERSION', `IPv4 version field is ${version}, expected 4`, 4, version);
   const headerLength = (b0 & 0x0f) * 4;
@@ -141,14 +169,14 @@ export function readIpv4Envelope(bytes: Uint8Array): WireResult<Ipv4Envelope> {
   if (headerLength > length) {
     return wireFail('ipv4', 'TRUNCATED', `IPv4 header length is ${headerLength} bytes but only ${length} bytes are present`, headerLength, length);
   }
-  const totalLength = readUint16(bytes, 2);
+  const totalLength = readUint16(bytes, Ipv4Field.TOTAL_LENGTH.start);
   if (totalLength < headerLength) {
     return wireFail('ipv4', 'BAD_LENGTH', `IPv4 total length ${totalLength} is shorter than its header (${headerLength})`, headerLength, totalLength);
   }
   if (totalLength > length) {
     return wireFail('ipv4', 'TRUNCATED', `IPv4 total length is ${totalLength} bytes but only ${length} bytes are present`, totalLength, length);
   }
-  return { ok: true, value: { headerLength, totalLength, ttl: bytes[8]!, protocol: bytes[9]! } };
+  return { ok: true, value: { headerLength, totalLength, ttl: bytes[Ipv4Field.TTL.start]!, protocol: bytes[Ipv4Field.PROTOCOL.start]! } };
 }
 
 /**
@@ -167,24 +195,24 @@ export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
   const envelope = readIpv4Envelope(bytes);
   if (!envelope.ok) return envelope;
   const { headerLength, totalLength, ttl, protocol } = envelope.value;
-  const b1 = bytes[1]!;
-  const flagsFragment = readUint16(bytes, 6);
+  const b1 = bytes[Ipv4Field.DSCP_ECN.start]!;
+  const flagsFragment = readUint16(bytes, Ipv4Field.FLAGS_FRAGMENT.start);
   const header: Ipv4Header = {
     version: 4,
     headerLength,
     dscp: b1 >>> 2,
     ecn: b1 & 0x03,
     totalLength,
-    identification: readUint16(bytes, 4),
+    identification: readUint16(bytes, Ipv4Field.IDENTIFICATION.start),
     reservedFlag: (flagsFragment & 0x8000) !== 0,
     dontFragment: (flagsFragment & 0x4000) !== 0,
     moreFragments: (flagsFragment & 0x2000) !== 0,
     fragmentOffset: flagsFragment & 0x1fff,
     ttl,
     protocol,
-    checksum: readUint16(bytes, 10),
-    source: formatIpv4Address(bytes, 12),
-    destination: formatIpv4Address(bytes, 16),
+    checksum: readUint16(bytes, Ipv4Field.CHECKSUM.start),
+    source: formatIpv4Address(bytes, Ipv4Field.SOURCE.start),
+    destination: formatIpv4Address(bytes, Ipv4Field.DESTINATION.start),
     options: bytes.subarray(IPV4_HEADER_LENGTH, headerLength),
   };
   return { ok: true, value: { header, payload: bytes.subarray(headerLength, totalLength) } };
@@ -201,7 +229,7 @@ export function parseIpv4Packet(bytes: Uint8Array): WireResult<Ipv4Packet> {
  */
 export function ipv4HeaderChecksumValid(bytes: Uint8Array): boolean {
   if (bytes.length < IPV4_HEADER_LENGTH) return false;
-  const headerLength = (bytes[0]! & 0x0f) * 4;
+  const headerLength = (bytes[Ipv4Field.VERSION_IHL.start]! & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH || headerLength > bytes.length) return false;
   return onesComplementSum(bytes, 0, headerLength) === 0xffff;
 }
@@ -249,21 +277,21 @@ export function writeIpv4Header(out: Uint8Array, init: Ipv4HeaderInit, payloadLe
   const dscp = optionalField('IPv4 DSCP', init.dscp, 63, 0);
   const ecn = optionalField('IPv4 ECN', init.ecn, 3, 0);
   const fragmentOffset = optionalField('IPv4 fragment offset', init.fragmentOffset, 0x1fff, 0);
-  out[0] = (version << 4) | ihl;
-  out[1] = (dscp << 2) | ecn;
-  writeUint16(out, 2, totalLength);
-  writeUint16(out, 4, optionalField('IPv4 identification', init.identification, 0xffff, 0));
-  writeUint16(out, 6, (init.reservedFlag ? 0x8000 : 0) | (init.dontFragment ? 0x4000 : 0) | (init.moreFragments ? 0x2000 : 0) | fragmentOffset);
-  out[8] = optionalField('IPv4 TTL', init.ttl, 255, 64);
-  out[9] = checkFieldRange('IPv4 protocol', init.protocol, 255);
-  out.set(source, 12);
-  out.set(destination, 16);
+  out[Ipv4Field.VERSION_IHL.start] = (version << 4) | ihl;
+  out[Ipv4Field.DSCP_ECN.start] = (dscp << 2) | ecn;
+  writeUint16(out, Ipv4Field.TOTAL_LENGTH.start, totalLength);
+  writeUint16(out, Ipv4Field.IDENTIFICATION.start, optionalField('IPv4 identification', init.identification, 0xffff, 0));
+  writeUint16(out, Ipv4Field.FLAGS_FRAGMENT.start, (init.reservedFlag ? 0x8000 : 0) | (init.dontFragment ? 0x4000 : 0) | (init.moreFragments ? 0x2000 : 0) | fragmentOffset);
+  out[Ipv4Field.TTL.start] = optionalField('IPv4 TTL', init.ttl, 255, 64);
+  out[Ipv4Field.PROTOCOL.start] = checkFieldRange('IPv4 protocol', init.protocol, 255);
+  out.set(source, Ipv4Field.SOURCE.start);
+  out.set(destination, Ipv4Field.DESTINATION.start);
   out.set(optionBytes, IPV4_HEADER_LENGTH);
   if (options?.keepChecksum) {
-    writeUint16(out, 10, optionalField('IPv4 header checksum', init.checksum, 0xffff, 0));
+    writeUint16(out, Ipv4Field.CHECKSUM.start, optionalField('IPv4 header checksum', init.checksum, 0xffff, 0));
   } else {
-    writeUint16(out, 10, 0);
-    writeUint16(out, 10, internetChecksum(out, 0, headerLength));
+    writeUint16(out, Ipv4Field.CHECKSUM.start, 0);
+    writeUint16(out, Ipv4Field.CHECKSUM.start, internetChecksum(out, 0, headerLength));
   }
   return headerLength;
 }

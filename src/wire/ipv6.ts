@@ -5,8 +5,9 @@
  * @module
  */
 import { outputBuffer, type BuildOptions } from './build-options.js';
+import { byteField } from './byte-field.js';
 import { readUint16, readUint32, writeUint16 } from './bytes.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { addressBytes, formatIpv6Address } from './ip-address.js';
 import { IpProtocol } from './ip-protocol.js';
 import { wireFail, type WireResult } from './wire-error.js';
@@ -20,6 +21,27 @@ import { wireFail, type WireResult } from './wire-error.js';
  * ```
  */
 export const IPV6_HEADER_LENGTH = 40;
+
+/**
+ * The fixed IPv6 header's fields as byte ranges (RFC 8200 section 3).
+ * `VERSION_CLASS_FLOW` is the 32-bit word of version (4 bits), traffic class
+ * (8 bits) and flow label (20 bits). Extension headers or the upper-layer
+ * header start at `DESTINATION.end`.
+ *
+ * @example
+ * ```ts
+ * packet[Ipv6Field.HOP_LIMIT.start]; // the hop limit
+ * packet.subarray(Ipv6Field.SOURCE.start, Ipv6Field.SOURCE.end); // the 16 source address bytes
+ * ```
+ */
+export const Ipv6Field = Object.freeze({
+  VERSION_CLASS_FLOW: byteField(0, 4),
+  PAYLOAD_LENGTH: byteField(4, 6),
+  NEXT_HEADER: byteField(6, 7),
+  HOP_LIMIT: byteField(7, 8),
+  SOURCE: byteField(8, 24),
+  DESTINATION: byteField(24, 40),
+});
 
 /**
  * A parsed fixed IPv6 header. Addresses are RFC 5952 text.
@@ -129,10 +151,10 @@ export function parseIpv6Packet(bytes: Uint8Array): WireResult<Ipv6Packet> {
   if (length < IPV6_HEADER_LENGTH) {
     return wireFail('ipv6', 'TRUNCATED', `IPv6 header needs ${IPV6_HEADER_LENGTH} bytes, got ${length}`, IPV6_HEADER_LENGTH, length);
   }
-  const word0 = readUint32(bytes, 0);
+  const word0 = readUint32(bytes, Ipv6Field.VERSION_CLASS_FLOW.start);
   const version = word0 >>> 28;
   if (version !== 6) return wireFail('ipv6', 'BAD_VERSION', `IPv6 version field is ${version}, expected 6`, 6, version);
-  const payloadLength = readUint16(bytes, 4);
+  const payloadLength = readUint16(bytes, Ipv6Field.PAYLOAD_LENGTH.start);
   const end = IPV6_HEADER_LENGTH + payloadLength;
   if (end > length) {
     return wireFail('ipv6', 'TRUNCATED', `IPv6 packet is ${end} bytes by its payload length but only ${length} bytes are present`, end, length);
@@ -142,10 +164,10 @@ export function parseIpv6Packet(bytes: Uint8Array): WireResult<Ipv6Packet> {
     trafficClass: (word0 >>> 20) & 0xff,
     flowLabel: word0 & 0xfffff,
     payloadLength,
-    nextHeader: bytes[6]!,
-    hopLimit: bytes[7]!,
-    source: formatIpv6Address(bytes, 8),
-    destination: formatIpv6Address(bytes, 24),
+    nextHeader: bytes[Ipv6Field.NEXT_HEADER.start]!,
+    hopLimit: bytes[Ipv6Field.HOP_LIMIT.start]!,
+    source: formatIpv6Address(bytes, Ipv6Field.SOURCE.start),
+    destination: formatIpv6Address(bytes, Ipv6Field.DESTINATION.start),
   };
   const extensionHeaders: Ipv6ExtensionHeader[] = [];
   let fragment: Ipv6Fragment | undefined;
@@ -218,14 +240,14 @@ export function writeIpv6Header(out: Uint8Array, init: Ipv6HeaderInit, payloadLe
     options?.keepLength && init.payloadLength !== undefined
       ? checkFieldRange('IPv6 payload length', init.payloadLength, 0xffff)
       : checkFieldRange('IPv6 payload length', payloadLength, 0xffff);
-  out[0] = (version << 4) | (trafficClass >>> 4);
-  out[1] = ((trafficClass & 0x0f) << 4) | (flowLabel >>> 16);
-  writeUint16(out, 2, flowLabel & 0xffff);
-  writeUint16(out, 4, length);
-  out[6] = checkFieldRange('IPv6 next header', init.nextHeader, 255);
-  out[7] = optionalField('IPv6 hop limit', init.hopLimit, 255, 64);
-  out.set(source, 8);
-  out.set(destination, 24);
+  out[Ipv6Field.VERSION_CLASS_FLOW.start] = (version << 4) | (trafficClass >>> 4);
+  out[Ipv6Field.VERSION_CLASS_FLOW.start + 1] = ((trafficClass & 0x0f) << 4) | (flowLabel >>> 16);
+  writeUint16(out, Ipv6Field.VERSION_CLASS_FLOW.start + 2, flowLabel & 0xffff);
+  writeUint16(out, Ipv6Field.PAYLOAD_LENGTH.start, length);
+  out[Ipv6Field.NEXT_HEADER.start] = checkFieldRange('IPv6 next header', init.nextHeader, 255);
+  out[Ipv6Field.HOP_LIMIT.start] = optionalField('IPv6 hop limit', init.hopLimit, 255, 64);
+  out.set(source, Ipv6Field.SOURCE.start);
+  out.set(destination, Ipv6Field.DESTINATION.start);
 }
 
 /**

@@ -12,16 +12,16 @@
  */
 import { writeUint16, writeUint32 } from './bytes.js';
 import { foldChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
-import { checkFieldRange } from './field-range.js';
-import { buildIcmpv4Message } from './icmpv4.js';
+import { checkFieldRange } from './value-range.js';
+import { IcmpField, buildIcmpv4Message } from './icmpv4.js';
 import { buildIcmpv6Message } from './icmpv6.js';
 import { addressBytes } from './ip-address.js';
 import { IpProtocol } from './ip-protocol.js';
-import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
-import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
-import { buildTcpSegment } from './tcp.js';
+import { IPV4_HEADER_LENGTH, Ipv4Field, writeIpv4Header } from './ipv4.js';
+import { IPV6_HEADER_LENGTH, Ipv6Field, writeIpv6Header } from './ipv6.js';
+import { TcpField, buildTcpSegment } from './tcp.js';
 import type { TcpOption } from './tcp-option.js';
-import { UDP_HEADER_LENGTH } from './udp.js';
+import { UDP_HEADER_LENGTH, UdpField } from './udp.js';
 import { WireError } from './wire-error.js';
 
 /**
@@ -52,6 +52,12 @@ const EMPTY = new Uint8Array(0);
 
 function zeroAddress(family: 4 | 6): Uint8Array {
   return new Uint8Array(family === 4 ? 4 : 16);
+}
+
+/** Where `fill` patches the destination address: in the IP header, or -1 without one (then it is only summed). */
+function destinationOffset(family: 4 | 6, includeIp: boolean): number {
+  if (!includeIp) return -1;
+  return family === 4 ? Ipv4Field.DESTINATION.start : Ipv6Field.DESTINATION.start;
 }
 
 /** Copies `address` into `out` at `offset` and returns the sum of its 16-bit words. */
@@ -173,7 +179,7 @@ export function createTcpProbeTemplate(options: TcpProbeTemplateOptions): TcpPro
   // With zero destination, ports, sequence, acknowledgment and checksum the sums cover only fixed fields.
   const ipBase = family === 4 && includeIp ? onesComplementSum(buffer, 0, IPV4_HEADER_LENGTH) : 0;
   const tcpBase = onesComplementSum(segment, 0, segment.length, pseudoHeaderSum(source, zeroAddress(family), IpProtocol.TCP, segment.length));
-  const destinationOffset = includeIp ? (family === 4 ? 16 : 24) : -1;
+  const destinationAt = destinationOffset(family, includeIp);
   const scratch = new Uint8Array(16);
   const t = ipLength;
   return {
@@ -185,15 +191,15 @@ export function createTcpProbeTemplate(options: TcpProbeTemplateOptions): TcpPro
       checkPort('TCP destination port', destinationPort);
       checkUint32('TCP sequence number', sequence);
       checkUint32('TCP acknowledgment number', acknowledgment);
-      const addressSum = patchAddress(destinationOffset >= 0 ? buffer : scratch, destinationOffset >= 0 ? destinationOffset : 0, destination, addressSize);
-      if (family === 4 && includeIp) writeUint16(buffer, 10, ~foldChecksum(ipBase + addressSum) & 0xffff);
-      writeUint16(buffer, t, sourcePort);
-      writeUint16(buffer, t + 2, destinationPort);
-      writeUint32(buffer, t + 4, sequence);
-      writeUint32(buffer, t + 8, acknowledgment);
+      const addressSum = patchAddress(destinationAt >= 0 ? buffer : scratch, destinationAt >= 0 ? destinationAt : 0, destination, addressSize);
+      if (family === 4 && includeIp) writeUint16(buffer, Ipv4Field.CHECKSUM.start, ~foldChecksum(ipBase + addressSum) & 0xffff);
+      writeUint16(buffer, t + TcpField.SOURCE_PORT.start, sourcePort);
+      writeUint16(buffer, t + TcpField.DESTINATION_PORT.start, destinationPort);
+      writeUint32(buffer, t + TcpField.SEQUENCE.start, sequence);
+      writeUint32(buffer, t + TcpField.ACKNOWLEDGMENT.start, acknowledgment);
       const sum =
         tcpBase + addressSum + sourcePort + destinationPort + (sequence >>> 16) + (sequence & 0xffff) + (acknowledgment >>> 16) + (acknowledgment & 0xffff);
-      writeUint16(buffer, t + 16, ~foldChecksum(sum) & 0xffff);
+      writeUint16(buffer, t + TcpField.CHECKSUM.start, ~foldChecksum(sum) & 0xffff);
       return buffer;
     },
   };
@@ -237,11 +243,11 @@ export function createUdpProbeTemplate(options: ProbeTemplateOptions): UdpProbeT
   const header = new Uint8Array(headerLength);
   // Lengths are written as 0 here and added per fill.
   if (includeIp) writeIpHeader(header, options, source, IpProtocol.UDP, 0);
-  if (includeIp && family === 4) writeUint16(header, 2, 0);
-  if (includeIp && family === 6) writeUint16(header, 4, 0);
+  if (includeIp && family === 4) writeUint16(header, Ipv4Field.TOTAL_LENGTH.start, 0);
+  if (includeIp && family === 6) writeUint16(header, Ipv6Field.PAYLOAD_LENGTH.start, 0);
   const ipBase = family === 4 && includeIp ? onesComplementSum(header, 0, IPV4_HEADER_LENGTH) : 0;
   const udpBase = pseudoHeaderSum(source, zeroAddress(family), IpProtocol.UDP, 0);
-  const destinationOffset = includeIp ? (family === 4 ? 16 : 24) : -1;
+  const destinationAt = destinationOffset(family, includeIp);
   const scratch = new Uint8Array(16);
   let buffer = new Uint8Array(headerLength + 512);
   buffer.set(header);
@@ -260,22 +266,22 @@ export function createUdpProbeTemplate(options: ProbeTemplateOptions): UdpProbeT
         bigger.set(buffer.subarray(0, headerLength));
         buffer = bigger;
       }
-      const addressSum = patchAddress(destinationOffset >= 0 ? buffer : scratch, destinationOffset >= 0 ? destinationOffset : 0, destination, addressSize);
+      const addressSum = patchAddress(destinationAt >= 0 ? buffer : scratch, destinationAt >= 0 ? destinationAt : 0, destination, addressSize);
       if (includeIp && family === 4) {
         const totalLength = ipLength + udpLength;
-        writeUint16(buffer, 2, totalLength);
-        writeUint16(buffer, 10, ~foldChecksum(ipBase + addressSum + totalLength) & 0xffff);
+        writeUint16(buffer, Ipv4Field.TOTAL_LENGTH.start, totalLength);
+        writeUint16(buffer, Ipv4Field.CHECKSUM.start, ~foldChecksum(ipBase + addressSum + totalLength) & 0xffff);
       } else if (includeIp) {
-        writeUint16(buffer, 4, udpLength);
+        writeUint16(buffer, Ipv6Field.PAYLOAD_LENGTH.start, udpLength);
       }
-      writeUint16(buffer, u, sourcePort);
-      writeUint16(buffer, u + 2, destinationPort);
-      writeUint16(buffer, u + 4, udpLength);
+      writeUint16(buffer, u + UdpField.SOURCE_PORT.start, sourcePort);
+      writeUint16(buffer, u + UdpField.DESTINATION_PORT.start, destinationPort);
+      writeUint16(buffer, u + UdpField.LENGTH.start, udpLength);
       buffer.set(payload, headerLength);
       // The UDP length appears twice: in the pseudo-header and in the header.
       const sum = onesComplementSum(payload, 0, payload.length, udpBase + addressSum + sourcePort + destinationPort + udpLength + udpLength);
       const checksum = ~sum & 0xffff;
-      writeUint16(buffer, u + 6, checksum === 0 ? 0xffff : checksum);
+      writeUint16(buffer, u + UdpField.CHECKSUM.start, checksum === 0 ? 0xffff : checksum);
       return buffer.subarray(0, headerLength + payload.length);
     },
   };
@@ -340,7 +346,7 @@ export function createIcmpEchoTemplate(options: IcmpEchoTemplateOptions): IcmpEc
     message.length,
     family === 6 ? pseudoHeaderSum(source, zeroAddress(6), IpProtocol.ICMPV6, message.length) : 0,
   );
-  const destinationOffset = includeIp ? (family === 4 ? 16 : 24) : -1;
+  const destinationAt = destinationOffset(family, includeIp);
   const scratch = new Uint8Array(16);
   const m = ipLength;
   return {
@@ -350,12 +356,12 @@ export function createIcmpEchoTemplate(options: IcmpEchoTemplateOptions): IcmpEc
     fill(destination, identifier, sequence) {
       checkPort('ICMP echo identifier', identifier);
       checkPort('ICMP echo sequence', sequence);
-      const addressSum = patchAddress(destinationOffset >= 0 ? buffer : scratch, destinationOffset >= 0 ? destinationOffset : 0, destination, addressSize);
-      if (family === 4 && includeIp) writeUint16(buffer, 10, ~foldChecksum(ipBase + addressSum) & 0xffff);
-      writeUint16(buffer, m + 4, identifier);
-      writeUint16(buffer, m + 6, sequence);
+      const addressSum = patchAddress(destinationAt >= 0 ? buffer : scratch, destinationAt >= 0 ? destinationAt : 0, destination, addressSize);
+      if (family === 4 && includeIp) writeUint16(buffer, Ipv4Field.CHECKSUM.start, ~foldChecksum(ipBase + addressSum) & 0xffff);
+      writeUint16(buffer, m + IcmpField.IDENTIFIER.start, identifier);
+      writeUint16(buffer, m + IcmpField.SEQUENCE.start, sequence);
       const sum = icmpBase + identifier + sequence + (family === 6 ? addressSum : 0);
-      writeUint16(buffer, m + 2, ~foldChecksum(sum) & 0xffff);
+      writeUint16(buffer, m + IcmpField.CHECKSUM.start, ~foldChecksum(sum) & 0xffff);
       return buffer;
     },
   };

@@ -7,8 +7,12 @@
  */
 import { readUint16, readUint32 } from './bytes.js';
 import { IcmpType, Icmpv6Type } from './icmp-names.js';
+import { IcmpField } from './icmpv4.js';
 import { formatIpv4Address, formatIpv6Address } from './ip-address.js';
 import { IpProtocol } from './ip-protocol.js';
+import { Ipv4Field } from './ipv4.js';
+import { Ipv6Field } from './ipv6.js';
+import { TcpField } from './tcp.js';
 import { wireFail, type WireResult } from './wire-error.js';
 
 /**
@@ -52,28 +56,32 @@ function fillTransport(out: Mutable<QuotedDatagram>, bytes: Uint8Array, start: n
   out.transportLength = Math.max(0, available);
   const protocol = out.protocol;
   if (protocol === IpProtocol.TCP || protocol === IpProtocol.UDP || protocol === IpProtocol.SCTP) {
-    if (available >= 4) {
-      out.sourcePort = readUint16(bytes, start);
-      out.destinationPort = readUint16(bytes, start + 2);
+    // UDP and SCTP put the ports where TCP does.
+    if (available >= TcpField.DESTINATION_PORT.end) {
+      out.sourcePort = readUint16(bytes, start + TcpField.SOURCE_PORT.start);
+      out.destinationPort = readUint16(bytes, start + TcpField.DESTINATION_PORT.start);
     }
     if (protocol === IpProtocol.TCP) {
-      if (available >= 8) out.tcpSequence = readUint32(bytes, start + 4);
-      if (available >= 12) out.tcpAcknowledgment = readUint32(bytes, start + 8);
-      if (available >= 14) out.tcpFlags = ((bytes[start + 12]! & 0x0f) << 8) | bytes[start + 13]!;
+      if (available >= TcpField.SEQUENCE.end) out.tcpSequence = readUint32(bytes, start + TcpField.SEQUENCE.start);
+      if (available >= TcpField.ACKNOWLEDGMENT.end) out.tcpAcknowledgment = readUint32(bytes, start + TcpField.ACKNOWLEDGMENT.start);
+      if (available >= TcpField.DATA_OFFSET_FLAGS.end) {
+        const flags = start + TcpField.DATA_OFFSET_FLAGS.start;
+        out.tcpFlags = ((bytes[flags]! & 0x0f) << 8) | bytes[flags + 1]!;
+      }
     }
   } else if (protocol === IpProtocol.ICMP || protocol === IpProtocol.ICMPV6) {
-    if (available >= 2) {
-      out.icmpType = bytes[start]!;
-      out.icmpCode = bytes[start + 1]!;
+    if (available >= IcmpField.CODE.end) {
+      out.icmpType = bytes[start + IcmpField.TYPE.start]!;
+      out.icmpCode = bytes[start + IcmpField.CODE.start]!;
     }
     const type = out.icmpType;
     const isEcho =
       protocol === IpProtocol.ICMP
         ? type === IcmpType.ECHO_REQUEST || type === IcmpType.ECHO_REPLY
         : type === Icmpv6Type.ECHO_REQUEST || type === Icmpv6Type.ECHO_REPLY;
-    if (isEcho && available >= 8) {
-      out.icmpIdentifier = readUint16(bytes, start + 4);
-      out.icmpSequence = readUint16(bytes, start + 6);
+    if (isEcho && available >= IcmpField.SEQUENCE.end) {
+      out.icmpIdentifier = readUint16(bytes, start + IcmpField.IDENTIFIER.start);
+      out.icmpSequence = readUint16(bytes, start + IcmpField.SEQUENCE.start);
     }
   }
 }
@@ -93,33 +101,34 @@ function fillTransport(out: Mutable<QuotedDatagram>, bytes: Uint8Array, start: n
  */
 export function parseQuotedDatagram(bytes: Uint8Array): WireResult<QuotedDatagram> {
   if (bytes.length < 1) return wireFail('quoted', 'TRUNCATED', 'quoted datagram is empty', 20, 0);
-  const version = bytes[0]! >>> 4;
+  // IPv6 has its version in the same high nibble of the first byte.
+  const version = bytes[Ipv4Field.VERSION_IHL.start]! >>> 4;
   if (version === 4) {
     if (bytes.length < 20) {
       return wireFail('quoted', 'TRUNCATED', `quoted IPv4 header needs 20 bytes, got ${bytes.length}`, 20, bytes.length);
     }
-    const headerLength = (bytes[0]! & 0x0f) * 4;
+    const headerLength = (bytes[Ipv4Field.VERSION_IHL.start]! & 0x0f) * 4;
     if (headerLength < 20) {
       return wireFail('quoted', 'BAD_HEADER_LENGTH', `quoted IPv4 header length ${headerLength} is below the minimum of 20`, 20, headerLength);
     }
     const out: Mutable<QuotedDatagram> = {
       family: 4,
-      source: formatIpv4Address(bytes, 12),
-      destination: formatIpv4Address(bytes, 16),
-      protocol: bytes[9]!,
-      ttl: bytes[8]!,
-      identification: readUint16(bytes, 4),
+      source: formatIpv4Address(bytes, Ipv4Field.SOURCE.start),
+      destination: formatIpv4Address(bytes, Ipv4Field.DESTINATION.start),
+      protocol: bytes[Ipv4Field.PROTOCOL.start]!,
+      ttl: bytes[Ipv4Field.TTL.start]!,
+      identification: readUint16(bytes, Ipv4Field.IDENTIFICATION.start),
       transportLength: 0,
     };
     // A fragment other than the first carries no transport header.
-    if ((readUint16(bytes, 6) & 0x1fff) === 0 && headerLength <= bytes.length) fillTransport(out, bytes, headerLength);
+    if ((readUint16(bytes, Ipv4Field.FLAGS_FRAGMENT.start) & 0x1fff) === 0 && headerLength <= bytes.length) fillTransport(out, bytes, headerLength);
     return { ok: true, value: out };
   }
   if (version === 6) {
     if (bytes.length < 40) {
       return wireFail('quoted', 'TRUNCATED', `quoted IPv6 header needs 40 bytes, got ${bytes.length}`, 40, bytes.length);
     }
-    let protocol = bytes[6]!;
+    let protocol = bytes[Ipv6Field.NEXT_HEADER.start]!;
     let offset = 40;
     let firstFragment = true;
     // Walk extension headers as far as the quote allows; stop at the first that does not fit.
@@ -140,10 +149,10 @@ export function parseQuotedDatagram(bytes: Uint8Array): WireResult<QuotedDatagra
     }
     const out: Mutable<QuotedDatagram> = {
       family: 6,
-      source: formatIpv6Address(bytes, 8),
-      destination: formatIpv6Address(bytes, 24),
+      source: formatIpv6Address(bytes, Ipv6Field.SOURCE.start),
+      destination: formatIpv6Address(bytes, Ipv6Field.DESTINATION.start),
       protocol,
-      ttl: bytes[7]!,
+      ttl: bytes[Ipv6Field.HOP_LIMIT.start]!,
       transportLength: 0,
     };
     if (firstFragment && offset <= bytes.length) fillTransport(out, bytes, offset);

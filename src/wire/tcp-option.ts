@@ -5,7 +5,7 @@
  * @module
  */
 import { readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js';
-import { checkFieldRange } from './field-range.js';
+import { checkFieldRange } from './value-range.js';
 import { WireError, wireFail, type WireResult } from './wire-error.js';
 
 /**

@@ -4,9 +4,10 @@
  * @module
  */
 import { outputBuffer, type BuildOptions } from './build-options.js';
+import { byteField } from './byte-field.js';
 import { readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js';
 import { internetChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
 import { parseTcpOptions, tcpOptionsLength, writeTcpOptions, type TcpOption } from './tcp-option.js';
@@ -21,6 +22,28 @@ import { wireFail, type WireResult } from './wire-error.js';
  * ```
  */
 export const TCP_HEADER_LENGTH = 20;
+
+/**
+ * The fixed TCP header's fields as byte ranges (RFC 9293 section 3.1).
+ * `DATA_OFFSET_FLAGS` holds the 4-bit data offset, the 4 bits of `AE` and
+ * reserved, and the 8 classic flags. Options start at `URGENT_POINTER.end`.
+ *
+ * @example
+ * ```ts
+ * readUint16(segment, TcpField.DESTINATION_PORT.start); // the destination port
+ * segment[TcpField.DATA_OFFSET_FLAGS.start]! >>> 4; // the data offset in 32-bit words
+ * ```
+ */
+export const TcpField = Object.freeze({
+  SOURCE_PORT: byteField(0, 2),
+  DESTINATION_PORT: byteField(2, 4),
+  SEQUENCE: byteField(4, 8),
+  ACKNOWLEDGMENT: byteField(8, 12),
+  DATA_OFFSET_FLAGS: byteField(12, 14),
+  WINDOW: byteField(14, 16),
+  CHECKSUM: byteField(16, 18),
+  URGENT_POINTER: byteField(18, 20),
+});
 
 /**
  * TCP flag bits as they appear in `TcpSegment.flags`. `AE` (RFC 9293's
@@ -136,7 +159,7 @@ export function parseTcpSegment(bytes: Uint8Array): WireResult<TcpSegment> {
   if (length < TCP_HEADER_LENGTH) {
     return wireFail('tcp', 'TRUNCATED', `TCP header needs ${TCP_HEADER_LENGTH} bytes, got ${length}`, TCP_HEADER_LENGTH, length);
   }
-  const b12 = bytes[12]!;
+  const b12 = bytes[TcpField.DATA_OFFSET_FLAGS.start]!;
   const dataOffset = b12 >>> 4;
   const headerLength = dataOffset * 4;
   if (dataOffset < 5) {
@@ -154,15 +177,15 @@ export function parseTcpSegment(bytes: Uint8Array): WireResult<TcpSegment> {
   return {
     ok: true,
     value: {
-      sourcePort: readUint16(bytes, 0),
-      destinationPort: readUint16(bytes, 2),
-      sequence: readUint32(bytes, 4),
-      acknowledgment: readUint32(bytes, 8),
+      sourcePort: readUint16(bytes, TcpField.SOURCE_PORT.start),
+      destinationPort: readUint16(bytes, TcpField.DESTINATION_PORT.start),
+      sequence: readUint32(bytes, TcpField.SEQUENCE.start),
+      acknowledgment: readUint32(bytes, TcpField.ACKNOWLEDGMENT.start),
       dataOffset,
-      flags: ((b12 & 0x0f) << 8) | bytes[13]!,
-      window: readUint16(bytes, 14),
-      checksum: readUint16(bytes, 16),
-      urgentPointer: readUint16(bytes, 18),
+      flags: ((b12 & 0x0f) << 8) | bytes[TcpField.DATA_OFFSET_FLAGS.start + 1]!,
+      window: readUint16(bytes, TcpField.WINDOW.start),
+      checksum: readUint16(bytes, TcpField.CHECKSUM.start),
+      urgentPointer: readUint16(bytes, TcpField.URGENT_POINTER.start),
       options,
       payload: bytes.subarray(headerLength),
     },
@@ -202,25 +225,25 @@ export function buildTcpSegment(init: TcpSegmentInit, pseudo: PseudoHeaderAddres
   const out = outputBuffer(tcpSegmentLength(init), options, 'TCP segment');
   const optionsLength = writeTcpOptions(out, TCP_HEADER_LENGTH, init.options ?? NO_OPTIONS);
   const headerLength = TCP_HEADER_LENGTH + optionsLength;
-  writeUint16(out, 0, checkFieldRange('TCP source port', init.sourcePort, 0xffff));
-  writeUint16(out, 2, checkFieldRange('TCP destination port', init.destinationPort, 0xffff));
-  writeUint32(out, 4, optionalField('TCP sequence number', init.sequence, 0xffffffff, 0));
-  writeUint32(out, 8, optionalField('TCP acknowledgment number', init.acknowledgment, 0xffffffff, 0));
+  writeUint16(out, TcpField.SOURCE_PORT.start, checkFieldRange('TCP source port', init.sourcePort, 0xffff));
+  writeUint16(out, TcpField.DESTINATION_PORT.start, checkFieldRange('TCP destination port', init.destinationPort, 0xffff));
+  writeUint32(out, TcpField.SEQUENCE.start, optionalField('TCP sequence number', init.sequence, 0xffffffff, 0));
+  writeUint32(out, TcpField.ACKNOWLEDGMENT.start, optionalField('TCP acknowledgment number', init.acknowledgment, 0xffffffff, 0));
   const dataOffset =
     options?.keepLength && init.dataOffset !== undefined ? checkFieldRange('TCP data offset', init.dataOffset, 15) : headerLength >>> 2;
   const flags = optionalField('TCP flags', init.flags, 0xfff, 0);
-  out[12] = (dataOffset << 4) | (flags >>> 8);
-  out[13] = flags & 0xff;
-  writeUint16(out, 14, optionalField('TCP window', init.window, 0xffff, 1024));
-  writeUint16(out, 16, 0);
-  writeUint16(out, 18, optionalField('TCP urgent pointer', init.urgentPointer, 0xffff, 0));
+  out[TcpField.DATA_OFFSET_FLAGS.start] = (dataOffset << 4) | (flags >>> 8);
+  out[TcpField.DATA_OFFSET_FLAGS.start + 1] = flags & 0xff;
+  writeUint16(out, TcpField.WINDOW.start, optionalField('TCP window', init.window, 0xffff, 1024));
+  writeUint16(out, TcpField.CHECKSUM.start, 0);
+  writeUint16(out, TcpField.URGENT_POINTER.start, optionalField('TCP urgent pointer', init.urgentPointer, 0xffff, 0));
   if (init.payload) out.set(init.payload, headerLength);
   let checksum = optionalField('TCP checksum', init.checksum, 0xffff, 0);
   if (pseudo && !options?.keepChecksum) {
     const { source, destination } = pseudoHeaderBytes(pseudo, 'TCP');
     checksum = internetChecksum(out, 0, out.length, pseudoHeaderSum(source, destination, IpProtocol.TCP, out.length));
   }
-  writeUint16(out, 16, checksum);
+  writeUint16(out, TcpField.CHECKSUM.start, checksum);
   return out;
 }
 

@@ -5,9 +5,10 @@
  * @module
  */
 import { outputBuffer, type BuildOptions } from './build-options.js';
+import { byteField } from './byte-field.js';
 import { readUint16, writeUint16 } from './bytes.js';
 import { internetChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
-import { checkFieldRange, optionalField } from './field-range.js';
+import { checkFieldRange, optionalField } from './value-range.js';
 import { IpProtocol } from './ip-protocol.js';
 import { pseudoHeaderBytes, type PseudoHeaderAddresses } from './pseudo-header.js';
 import { wireFail, type WireResult } from './wire-error.js';
@@ -21,6 +22,22 @@ import { wireFail, type WireResult } from './wire-error.js';
  * ```
  */
 export const UDP_HEADER_LENGTH = 8;
+
+/**
+ * The UDP header's fields as byte ranges (RFC 768). `LENGTH` counts the
+ * header and the payload.
+ *
+ * @example
+ * ```ts
+ * readUint16(datagram, UdpField.LENGTH.start); // header + payload bytes
+ * ```
+ */
+export const UdpField = Object.freeze({
+  SOURCE_PORT: byteField(0, 2),
+  DESTINATION_PORT: byteField(2, 4),
+  LENGTH: byteField(4, 6),
+  CHECKSUM: byteField(6, 8),
+});
 
 /**
  * A parsed UDP datagram; `payload` is a view of the input limited by `length`.
@@ -72,7 +89,7 @@ export function parseUdpDatagram(bytes: Uint8Array): WireResult<UdpDatagram> {
   if (size < UDP_HEADER_LENGTH) {
     return wireFail('udp', 'TRUNCATED', `UDP header needs ${UDP_HEADER_LENGTH} bytes, got ${size}`, UDP_HEADER_LENGTH, size);
   }
-  const length = readUint16(bytes, 4);
+  const length = readUint16(bytes, UdpField.LENGTH.start);
   if (length < UDP_HEADER_LENGTH) {
     return wireFail('udp', 'BAD_LENGTH', `UDP length ${length} is below the header length of 8`, UDP_HEADER_LENGTH, length);
   }
@@ -82,10 +99,10 @@ export function parseUdpDatagram(bytes: Uint8Array): WireResult<UdpDatagram> {
   return {
     ok: true,
     value: {
-      sourcePort: readUint16(bytes, 0),
-      destinationPort: readUint16(bytes, 2),
+      sourcePort: readUint16(bytes, UdpField.SOURCE_PORT.start),
+      destinationPort: readUint16(bytes, UdpField.DESTINATION_PORT.start),
       length,
-      checksum: readUint16(bytes, 6),
+      checksum: readUint16(bytes, UdpField.CHECKSUM.start),
       payload: bytes.subarray(UDP_HEADER_LENGTH, length),
     },
   };
@@ -116,14 +133,14 @@ export function udpDatagramLength(init: UdpDatagramInit): number {
  */
 export function buildUdpDatagram(init: UdpDatagramInit, pseudo?: PseudoHeaderAddresses, options?: BuildOptions): Uint8Array {
   const out = outputBuffer(udpDatagramLength(init), options, 'UDP datagram');
-  writeUint16(out, 0, checkFieldRange('UDP source port', init.sourcePort, 0xffff));
-  writeUint16(out, 2, checkFieldRange('UDP destination port', init.destinationPort, 0xffff));
+  writeUint16(out, UdpField.SOURCE_PORT.start, checkFieldRange('UDP source port', init.sourcePort, 0xffff));
+  writeUint16(out, UdpField.DESTINATION_PORT.start, checkFieldRange('UDP destination port', init.destinationPort, 0xffff));
   const length =
     options?.keepLength && init.length !== undefined
       ? checkFieldRange('UDP length', init.length, 0xffff)
       : checkFieldRange('UDP length', out.length, 0xffff);
-  writeUint16(out, 4, length);
-  writeUint16(out, 6, 0);
+  writeUint16(out, UdpField.LENGTH.start, length);
+  writeUint16(out, UdpField.CHECKSUM.start, 0);
   if (init.payload) out.set(init.payload, UDP_HEADER_LENGTH);
   let checksum = optionalField('UDP checksum', init.checksum, 0xffff, 0);
   if (pseudo && !options?.keepChecksum) {
@@ -131,7 +148,7 @@ export function buildUdpDatagram(init: UdpDatagramInit, pseudo?: PseudoHeaderAdd
     checksum = internetChecksum(out, 0, out.length, pseudoHeaderSum(source, destination, IpProtocol.UDP, out.length));
     if (checksum === 0) checksum = 0xffff;
   }
-  writeUint16(out, 6, checksum);
+  writeUint16(out, UdpField.CHECKSUM.start, checksum);
   return out;
 }
 
@@ -148,8 +165,8 @@ export function buildUdpDatagram(init: UdpDatagramInit, pseudo?: PseudoHeaderAdd
 export function verifyUdpChecksum(datagram: Uint8Array, source: string | Uint8Array, destination: string | Uint8Array): boolean {
   if (datagram.length < UDP_HEADER_LENGTH) return false;
   const addresses = pseudoHeaderBytes({ source, destination }, 'UDP');
-  if (readUint16(datagram, 6) === 0) return addresses.source.length === 4;
-  const length = readUint16(datagram, 4);
+  if (readUint16(datagram, UdpField.CHECKSUM.start) === 0) return addresses.source.length === 4;
+  const length = readUint16(datagram, UdpField.LENGTH.start);
   if (length < UDP_HEADER_LENGTH || length > datagram.length) return false;
   const initial = pseudoHeaderSum(addresses.source, addresses.destination, IpProtocol.UDP, length);
   return onesComplementSum(datagram, 0, length, initial) === 0xffff;
