@@ -24,7 +24,7 @@ import { portEvent } from '../src/scan/event-builders.js';
 import { toProbeTarget } from '../src/scan/probe-targets.js';
 import { resolveTiming } from '../src/transport/timing.js';
 import { planScan } from '../src/targets/index.js';
-import { IPV4_HEADER_LENGTH, TcpField, TcpFlags } from '../src/wire/index.js';
+import { IPV4_HEADER_LENGTH, Ipv4Field, TcpField, TcpFlags, internetChecksum, pseudoHeaderSum } from '../src/wire/index.js';
 
 const SOURCE = '198.18.1.1';
 const TARGET = '198.18.1.10';
@@ -53,6 +53,9 @@ function loopbackAcquire(protocols: readonly ListenProtocol[], sink: { onReply(r
       view.setUint8(tcp + TcpField.DATA_OFFSET_FLAGS.start, 0x50);
       view.setUint8(tcp + TcpField.DATA_OFFSET_FLAGS.start + 1, TcpFlags.RST | TcpFlags.ACK);
       view.setUint16(tcp + TcpField.WINDOW.start, 0);
+      // A real checksum: the scan drops replies whose checksum is wrong.
+      view.setUint16(tcp + TcpField.CHECKSUM.start, 0);
+      view.setUint16(tcp + TcpField.CHECKSUM.start, internetChecksum(reply, tcp, reply.length, pseudoHeaderSum(reply.subarray(Ipv4Field.SOURCE.start, Ipv4Field.SOURCE.end), reply.subarray(Ipv4Field.DESTINATION.start, Ipv4Field.DESTINATION.end), 6, reply.length - tcp)));
       dispatch(4, 'tcp', reply, TARGET);
     }
     pending.length = 0;

@@ -108,7 +108,7 @@ export function formatIpv4Address(bytes: Uint8Array, offset = 0): string {
 
 /**
  * Formats 16 bytes at `offset` as canonical IPv6 text, the form of every
- * layer ({@link formatIpv6Words}): RFC 5952 lowercase hex without leading
+ * layer (`formatIpv6Words` in address-text.ts): RFC 5952 lowercase hex without leading
  * zeros, the longest run of two or more zero groups (the first one on a tie)
  * written `::`, and IPv4-mapped and IPv4-compatible addresses with a dotted
  * quad (`::ffff:a.b.c.d`, `::a.b.c.d`), as `inet_ntop` and Node print them.
