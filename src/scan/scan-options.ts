@@ -12,6 +12,14 @@ export interface ScanOptions {
   readonly targets: TargetInput;
   /** Targets never to probe, in the same syntaxes. */
   readonly exclude?: TargetInput;
+  /**
+   * Blocks never to scan, in zmap's blocklist format (one address, range or
+   * CIDR block per line, `#` comments), or `false` for none. Default: target
+   * lists of more than 2^24 addresses lose the IANA special-purpose ranges
+   * (`DEFAULT_BLOCKLIST`); every list loses multicast and the broadcast
+   * address. A `TARGETS` warning says how many addresses were removed.
+   */
+  readonly blocklist?: string | false;
   /** Aborting stops the scan at once and releases every socket and timer; the iterator then throws the signal's reason. */
   readonly signal?: AbortSignal;
   /** nmap's timing template, `T0` (paranoid) to `T5` (insane). Default `T3`. */
@@ -76,6 +84,7 @@ export interface PortScanOptions extends ScanOptions {
 export const SCAN_OPTION_NAMES: readonly string[] = Object.keys({
   targets: true,
   exclude: true,
+  blocklist: true,
   signal: true,
   timing: true,
   timingOverrides: true,

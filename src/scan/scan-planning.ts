@@ -25,6 +25,7 @@ function planOptions(options: ScanOptions, targets: TargetInput, ports: PhasePor
   return {
     targets,
     exclude: whole ? options.exclude : undefined,
+    blocklist: options.blocklist,
     resolve: options.resolve,
     ports: ports?.spec,
     excludePorts: ports?.exclude,

@@ -30,3 +30,5 @@ export { readTargetFile, targetTokens } from './target-file.js';
 export { systemResolver, type HostResolver, type ResolveFamily } from './host-resolver.js';
 export { formatIpv4, parseIpv4 } from './ipv4-text.js';
 export { formatIpv6, parseIpv6 } from './ipv6-text.js';
+export { blocklistFor, parseBlocklist } from './blocklist.js';
+export { ALWAYS_BLOCKED, BLOCKLIST_THRESHOLD, DEFAULT_BLOCKLIST } from './default-blocklist.js';

@@ -18,6 +18,7 @@ import { ScanPlan, type ScanOrder, type ShardSpec } from './scan-plan.js';
 import type { ServiceTable } from './service-table.js';
 import { targetTokens } from './target-file.js';
 import { parseTargetList, TargetSetBuilder, type TargetSet } from './target-set.js';
+import { blocklistFor, parseBlocklist } from './blocklist.js';
 import { blockOf, formatAddress, type HostnameTargetSpec } from './target-spec.js';
 
 /**
@@ -70,6 +71,15 @@ export interface PlanScanOptions {
   readonly resolve?: HostResolver;
   /** Names resolved at the same time at most. Default 16. */
   readonly resolveConcurrency?: number;
+  /**
+   * Blocks never to scan, in zmap's blocklist format (one address, range or
+   * CIDR block per line, `#` comments), applied to every target list; or
+   * `false` for none. Default: for target lists of more than 2^24 addresses,
+   * the default blocklist (IANA special-purpose ranges, `DEFAULT_BLOCKLIST`);
+   * multicast and the broadcast address are removed from every list unless
+   * this is `false`. A warning says how many addresses were removed.
+   */
+  readonly blocklist?: string | false;
   /** Accept an empty target list (a plan of size 0) instead of throwing. */
   readonly allowEmpty?: boolean;
 }
@@ -256,6 +266,10 @@ export function checkPlanOptions(options: PlanScanOptions): CheckedPlanOptions {
     );
   }
 
+  if (options.blocklist !== undefined && options.blocklist !== false) {
+    if (typeof options.blocklist !== 'string') throw new PortscoutError('ERR_INVALID_OPTION', `Invalid blocklist ${String(options.blocklist)}: expected a list in zmap's format (a string) or false.`);
+    parseBlocklist(options.blocklist);
+  }
   if (typeof options.targets === 'string' || Array.isArray(options.targets)) checkTargetText(options.targets as string | readonly unknown[]);
   if (typeof options.exclude === 'string' || Array.isArray(options.exclude)) checkTargetText(options.exclude as string | readonly unknown[]);
   return { cursor, seed, shard, family, concurrency, ports };
@@ -313,8 +327,14 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
     excludeSet = exclusions.builder.build();
   }
   const before = targets.builder.build();
-  const set = excludeSet ? targets.builder.build(excludeSet) : before;
-  if (before.count > 0n && set.count === 0n) warnings.push('The exclusions remove every target: nothing will be scanned.');
+  const excluded = excludeSet ? targets.builder.build(excludeSet) : before;
+  if (before.count > 0n && excluded.count === 0n) warnings.push('The exclusions remove every target: nothing will be scanned.');
+  const blocks = blocklistFor(options.blocklist, excluded.count);
+  const set = blocks ? excluded.minus(blocks.set) : excluded;
+  const blocked = excluded.count - set.count;
+  if (blocked > 0n) {
+    warnings.push(`${blocks?.what} removed ${blocked} of the ${excluded.count} target addresses${set.count === 0n ? ': nothing will be scanned' : ''}. Set blocklist (a list, or false for none) to change that.`);
+  }
   for (const address of [...names.keys()]) if (!set.has(address)) names.delete(address);
 
   return new ScanPlan({ targets: set, ports, names, seed, shard, resume: cursor, unresolved, warnings });

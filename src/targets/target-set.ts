@@ -184,6 +184,18 @@ export class TargetSet {
     return this.ipv4.starts.length + this.ipv6.starts.length;
   }
 
+  /**
+   * The addresses of this set that are not in `other`.
+   *
+   * @example
+   * ```ts
+   * TargetSet.fromSpecs(['198.18.0.0/24']).minus(TargetSet.fromSpecs(['198.18.0.0/25'])).count; // 128n
+   * ```
+   */
+  minus(other: TargetSet): TargetSet {
+    return new TargetSet(subtractIpv4Ranges(this.ipv4, other.ipv4), subtractIpv6Ranges(this.ipv6, other.ipv6));
+  }
+
   /** Whether the set holds an address (canonical or any valid text form). */
   has(address: string): boolean {
     const v4 = parseIpv4(address);

@@ -78,6 +78,7 @@ describe('option checks, on every scanner', () => {
       ['shard index 2 of 2', { technique: 'syn', targets: '198.18.1.10', ports: '22', shard: { index: 2, count: 2 } }, 'ERR_INVALID_OPTION'],
       ['a target that is not one', { technique: 'syn', targets: ['198.18.1.10', '198.18.1.300/33'], ports: '22' }, 'ERR_INVALID_TARGET'],
       ['a bad order', { technique: 'udp', targets: '198.18.1.10', ports: '53', order: 'shuffled' }, 'ERR_INVALID_OPTION'],
+      ['a blocklist line that is not a block', { technique: 'syn', targets: '198.18.1.10', ports: '22', blocklist: '10.0.0.0/33' }, 'ERR_INVALID_OPTION'],
       ['no options at all', undefined as never, 'ERR_INVALID_OPTION'],
     ];
     for (const [what, request, code] of bad) {
