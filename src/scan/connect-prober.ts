@@ -22,16 +22,19 @@ const CONNECT_ERRORS: Readonly<Record<string, { state: PortState; reason: Reason
   EHOSTDOWN: { state: 'filtered', reason: 'host-unreach' },
   ENETUNREACH: { state: 'filtered', reason: 'net-unreach' },
   ENONET: { state: 'filtered', reason: 'net-unreach' },
+  // Linux reports an ICMPv6 administratively-prohibited as EACCES (icmpv6_err_convert).
+  EACCES: { state: 'filtered', reason: 'admin-prohibited' },
   ENOPROTOOPT: { state: 'filtered', reason: 'proto-unreach' },
   ETIMEDOUT: { state: 'filtered', reason: 'no-response' },
 };
 
 /**
  * Errnos of a connect whose SYN never left this machine: a firewall rule
- * here (EPERM, EACCES) or a link down (ENETDOWN). They say nothing about the
- * target; the engine sends such probes again after a pause.
+ * here (EPERM) or a link down (ENETDOWN). They say nothing about the
+ * target; the engine sends such probes again after a pause. (EACCES is not
+ * one: Linux gives it for an ICMPv6 administratively-prohibited answer.)
  */
-const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EACCES', 'ENETDOWN']);
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'ENETDOWN']);
 
 /** Ports of the unprivileged host ping (nmap's default without raw sockets). */
 export const PING_PORTS = [80, 443] as const;
