@@ -414,6 +414,7 @@ export class ScanEngine implements ProberSink {
   }
 
   private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
+    if (this.unsentTries.size > 0) this.unsentTries.delete(keyOf(target));
     const event = this.makeEvent(target, outcome, rttMs);
     if (event) {
       if (event.type === 'port') {
