@@ -230,9 +230,8 @@ function checkedTechnique(request: ScanRequest): Technique {
   const technique = techniqueNamed(request.technique);
   checkRequest(request, technique, scanner);
   timingOf(request);
-  const ports = portsOf(request, technique);
-  if (ports && !request.skipDiscovery) checkPhasePlan(discoveryPhase(request), request.targets, undefined, true);
-  checkPhasePlan(request, request.targets, ports, true);
+  // The port phase's plan options cover the discovery phase's (the same without shard and cursor).
+  checkPhasePlan(request, request.targets, portsOf(request, technique), true);
   return technique;
 }
 
