@@ -99,7 +99,7 @@ export interface PortEvent extends TargetFields {
  * |---|---|---|
  * | `UNRESOLVED_HOST` | a target name did not resolve | check the name or the resolver |
  * | `TARGETS` | planning: the exclusions remove every target, an exclusion did not resolve | check `targets` and `exclude` |
- * | `NO_ROUTE` | no route to a target: nothing is sent to it | add a route, or drop the target |
+ * | `NO_ROUTE` | no route to some targets (one warning counts them): nothing is sent to them | add a route, or drop the targets |
  * | `RATE_LIMITED` | a host rate-limits its answers: the scan slows down for it | nothing; set `maxScanDelayMs` to bound the slowdown |
  * | `HOST_TIMEOUT` | a host's `hostTimeout` ran out: its remaining pairs are skipped | raise `hostTimeout` |
  * | `CONNECT_ERROR` | a connect failed with an errno that names no port state | see the errno in the message |

@@ -529,8 +529,12 @@ export class ScanEngine implements ProberSink {
   }
 
   private async sendLoop(targets: Iterator<ProbeTarget>): Promise<void> {
-    let sends = 0;
+    let steps = 0;
     while (!this.stopped) {
+      // Yield to the event loop now and then so replies and timers are served while sending,
+      // and while skipping targets (no route, past their host's time), which awaits nothing.
+      if ((++steps & 63) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.stopped) return;
       if (this.prober.busy() || this.inFlight.size >= this.options.maxInFlight) {
         await this.sleep(undefined);
         continue;
@@ -575,8 +579,6 @@ export class ScanEngine implements ProberSink {
         if (work.attempts > 0 && this.engineTimed && !this.awaitingRetry.has(keyOf(work.target))) continue;
       }
       this.transmit(work, now);
-      // Yield to the event loop now and then so replies and timers are served while sending.
-      if ((++sends & 63) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

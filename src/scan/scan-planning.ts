@@ -5,8 +5,9 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
-import { checkPlanOptions, planScan, type PlanScanOptions, type PortSet, type ScanPlan, type TargetInput } from '../targets/index.js';
+import { checkPlanOptions, planScan, type PlanScanOptions, type PortSet, type ScanPlan, type TargetInput, type TargetSet } from '../targets/index.js';
 import { resolveTiming, type TimingValues } from '../transport/timing.js';
+import { findUnroutable, type RouteLookup } from '../transport/unroutable-targets.js';
 import type { ScanEvent } from './events.js';
 import type { ScanOptions } from './scan-options.js';
 
@@ -55,11 +56,44 @@ export function checkPhasePlan(options: ScanOptions, targets: TargetInput, ports
   checkPortProtocol(ports, checkPlanOptions(planOptions(options, targets, ports, whole)).ports);
 }
 
-/** Plans a scan and collects its warnings (unresolved names, empty after exclusions). */
-export async function planWithWarnings(options: ScanOptions, targets: TargetInput, ports: PhasePorts, whole: boolean): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
-  const plan = await planScan(planOptions(options, targets, ports, whole));
+/** The `NO_ROUTE` warning for the targets a plan left out. */
+function noRouteWarning(removed: bigint, of: bigint, examples: readonly string[], codes: readonly string[]): ScanEvent {
+  const first = examples[0]?.replace(/[/-].*/, '') ?? '';
+  return {
+    type: 'warning',
+    code: 'NO_ROUTE',
+    message:
+      `No route to ${removed} of the ${of} target addresses (${examples.join(', ')}${removed > BigInt(examples.length) && examples.length === 3 ? ', ...' : ''}` +
+      `${codes.length > 0 ? `; ${codes.join(', ')}` : ''}): they are left out, and nothing is sent to them. ` +
+      `Check the routing table (\`ip route get ${first}\`), or drop them from the targets.`,
+  };
+}
+
+/**
+ * Plans a scan and collects its warnings (unresolved names, empty after
+ * exclusions). With `routes`, the targets without a route are left out of the
+ * plan (one lookup per block the routing tables do not split) and one
+ * `NO_ROUTE` warning counts them.
+ */
+export async function planWithWarnings(
+  options: ScanOptions,
+  targets: TargetInput,
+  ports: PhasePorts,
+  whole: boolean,
+  routes?: RouteLookup,
+): Promise<{ plan: ScanPlan; warnings: ScanEvent[] }> {
+  let noRoute: ScanEvent | undefined;
+  const reachable = routes
+    ? async (set: TargetSet): Promise<TargetSet> => {
+        const found = await findUnroutable(set, routes);
+        if (found.removed.count > 0n) noRoute = noRouteWarning(found.removed.count, set.count, found.examples, found.codes);
+        return found.reachable;
+      }
+    : undefined;
+  const plan = await planScan({ ...planOptions(options, targets, ports, whole), reachable });
   checkPortProtocol(ports, plan.ports);
   const warnings: ScanEvent[] = [];
+  if (noRoute) warnings.push(noRoute);
   for (const { name, error } of plan.unresolved) {
     warnings.push({ type: 'warning', code: 'UNRESOLVED_HOST', message: `Could not resolve host name ${JSON.stringify(name)}: ${error}`, target: name });
   }

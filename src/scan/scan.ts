@@ -12,6 +12,7 @@ import { PortscoutError } from '../errors.js';
 import { formatPortSet, type PortSet, type ScanCursor, type ScanPlan, type TargetInput } from '../targets/index.js';
 import { checkRawPermission } from '../transport/privileges.js';
 import { throwIfAborted } from '../transport/abort-signal.js';
+import { kernelRouteLookup, type RouteLookup } from '../transport/unroutable-targets.js';
 import type { TimingValues } from '../transport/timing.js';
 import type { ListenProtocol, ListenerLease, ReplySink } from '../transport/packet-listener.js';
 import { addStats, emptyStats, type ScanEvent, type ScanMethod, type ScanStats, type StartEvent } from './events.js';
@@ -24,6 +25,7 @@ import { hostTargets, pairTargets } from './probe-targets.js';
 import type { Prober } from './prober.js';
 import { createRawProber, type RawSources } from './raw-prober.js';
 import { STEADY_POLICY } from './retry-policy.js';
+import { addressBytesOf } from './tcp-probe.js';
 import { checkReverseDnsOptions, withReverseNames } from './reverse-names.js';
 import { ScanEngine, type EventFactory } from './scan-engine.js';
 import { checkPhasePlan, defaultPortsFor, discoveryPhase, planWithWarnings, timingOf } from './scan-planning.js';
@@ -204,6 +206,18 @@ function proberFor(technique: Technique, request: ScanRequest, internals: ScanIn
   return createConnectProber({ workers });
 }
 
+/** Whether a target has a route: the kernel's answer, or the fake network's (its sources decide). */
+function routeLookupOf(internals: ScanInternals): RouteLookup {
+  const sources = internals.sources;
+  if (!sources) return kernelRouteLookup;
+  return async (address, family) => {
+    const addressBytes = addressBytesOf(family, address);
+    if (!addressBytes) return undefined;
+    const source = await sources.resolve({ family, address, addressBytes, protocol: 'host', port: 0, position: 0 });
+    return source === undefined ? { routed: false } : { routed: true };
+  };
+}
+
 /** The discovery technique for a port scan's probes: raw pings, or connections to 80 and 443. */
 function discoveryTechniqueFor(technique: Technique): Technique {
   if (technique.prober === 'raw') return TECHNIQUES.ping;
@@ -250,8 +264,8 @@ async function* scanEvents(
   const hostsOnly = technique.protocol === 'host';
   const ports = portsOf(request, technique);
   const discovery = !hostsOnly && !request.skipDiscovery;
-  // Every option and the whole plan are checked before the first packet.
-  const first = await planWithWarnings(discovery ? discoveryPhase(request) : request, request.targets, ports, true);
+  // Every option and the whole plan are checked before the first packet; targets without a route are left out.
+  const first = await planWithWarnings(discovery ? discoveryPhase(request) : request, request.targets, ports, true, routeLookupOf(internals));
   throwIfAborted(request.signal);
   if (technique.prober === 'raw' && !rawAllowed) checkRawPermission(4);
   yield startEvent(technique, request, first.plan, discovery);

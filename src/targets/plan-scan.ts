@@ -82,6 +82,13 @@ export interface PlanScanOptions {
   readonly blocklist?: string | false;
   /** Accept an empty target list (a plan of size 0) instead of throwing. */
   readonly allowEmpty?: boolean;
+  /**
+   * Keeps the addresses a scan can reach: called with the targets after
+   * exclusions and the blocklist, it returns those to plan. The scan layer
+   * passes one that drops the addresses the kernel has no route to (and
+   * warns about them); by default nothing is dropped.
+   */
+  readonly reachable?: (targets: TargetSet) => Promise<TargetSet>;
 }
 
 interface CollectedTargets {
@@ -330,11 +337,12 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
   const excluded = excludeSet ? targets.builder.build(excludeSet) : before;
   if (before.count > 0n && excluded.count === 0n) warnings.push('The exclusions remove every target: nothing will be scanned.');
   const blocks = blocklistFor(options.blocklist, excluded.count);
-  const set = blocks ? excluded.minus(blocks.set) : excluded;
-  const blocked = excluded.count - set.count;
+  const allowed = blocks ? excluded.minus(blocks.set) : excluded;
+  const blocked = excluded.count - allowed.count;
   if (blocked > 0n) {
-    warnings.push(`${blocks?.what} removed ${blocked} of the ${excluded.count} target addresses${set.count === 0n ? ': nothing will be scanned' : ''}. Set blocklist (a list, or false for none) to change that.`);
+    warnings.push(`${blocks?.what} removed ${blocked} of the ${excluded.count} target addresses${allowed.count === 0n ? ': nothing will be scanned' : ''}. Set blocklist (a list, or false for none) to change that.`);
   }
+  const set = options.reachable && allowed.count > 0n ? await options.reachable(allowed) : allowed;
   for (const address of [...names.keys()]) if (!set.has(address)) names.delete(address);
 
   return new ScanPlan({ targets: set, ports, names, seed, shard, resume: cursor, unresolved, warnings });

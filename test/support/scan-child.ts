@@ -9,7 +9,11 @@
  * an abort ends in an error line with the abort's name as code.
  * With compact, port events are printed as rows in one line before done (see scan-in-lab.ts).
  * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
+ * With abortAfterMs, a timer aborts the scan's signal after that many milliseconds.
+ * With lag, a last line { "type": "lag", p99Ms, maxMs, abortLateMs? } gives the event loop's delay
+ * during the scan (perf_hooks.monitorEventLoopDelay) and how late the abort timer fired.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type * as Portscout from '../../src/index.js';
 
 type ScannerName = 'discoverHosts' | 'tcpConnectScan' | 'tcpSynScan' | 'tcpFlagScan' | 'udpScan';
@@ -26,6 +30,8 @@ const request = JSON.parse(process.argv[2] ?? '{}') as {
   abortAfter?: number;
   /** Keep port events as [family, address, port, state, reason, method] rows and print them in one line before done (benchmarks: the consumer costs next to nothing). */
   compact?: boolean;
+  abortAfterMs?: number;
+  lag?: boolean;
 };
 // With dist, the built package runs as users run it: without tsx's source-mapped stack traces,
 // which cost every Error (a refused connect is one) a source-map lookup.
@@ -39,7 +45,21 @@ if (typeof scanner !== 'function') {
 }
 
 const controller = new AbortController();
-const options = request.abortAfter === undefined ? request.options : { ...request.options, signal: controller.signal };
+const options = request.abortAfter === undefined && request.abortAfterMs === undefined ? request.options : { ...request.options, signal: controller.signal };
+const lag = request.lag ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+lag?.enable();
+let abortLateMs: number | undefined;
+const abortTimer =
+  request.abortAfterMs === undefined
+    ? undefined
+    : setTimeout(
+        (armedAt: number) => {
+          abortLateMs = performance.now() - armedAt - request.abortAfterMs!;
+          controller.abort();
+        },
+        request.abortAfterMs,
+        performance.now(),
+      );
 let seen = 0;
 try {
   const counts: Record<string, number> = {};
@@ -65,6 +85,13 @@ try {
   const e = error as { code?: unknown; message?: string; name?: string };
   process.stdout.write(`${JSON.stringify({ type: 'error', code: typeof e.code === 'string' ? e.code : e.name, message: e.message })}\n`);
   process.exitCode = 1;
+}
+if (abortTimer) clearTimeout(abortTimer);
+if (lag) {
+  lag.disable();
+  const line: Record<string, number> = { p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 };
+  if (abortLateMs !== undefined) line.abortLateMs = abortLateMs;
+  process.stdout.write(`${JSON.stringify({ type: 'lag', ...line })}\n`);
 }
 if (request.reportRss) {
   process.stdout.write(`${JSON.stringify({ type: 'process', baselineRssKb, maxRssKb: process.resourceUsage().maxRSS })}\n`);
