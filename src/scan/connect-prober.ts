@@ -144,6 +144,7 @@ export function createConnectProber(options: ConnectProberOptions = {}): Prober 
       void connectAttempt(target, last ? series.lastTimeoutMs : series.timeoutMs, active).then((attempt) => report(target, portResult(target, attempt, 1)));
     },
     busy: () => false,
+    hold: (held: boolean) => pool?.hold(held),
     noResponse(target: ProbeTarget): ProbeOutcome {
       return target.protocol === 'host' ? { state: 'down', reason: 'no-response', method: 'tcp-connect-ping' } : { state: 'filtered', reason: 'no-response' };
     },

@@ -89,6 +89,13 @@ export interface Prober {
   pendingSends?(): number;
   /** Whether sending must pause (sends queued in the kernel); the prober calls {@link ProberSink.wake} when it may go on. */
   busy(): boolean;
+  /**
+   * Whether the prober's sockets and workers keep the process alive (they do
+   * until told otherwise). The engine lets go (false) while the scan waits
+   * for its consumer with nothing in flight, so a process with nothing else
+   * to do exits, and holds again (true) when it goes on.
+   */
+  hold?(held: boolean): void;
   /** The outcome when every attempt went unanswered. */
   noResponse(target: ProbeTarget): ProbeOutcome;
   /** Replies the prober could not parse while it ran that no {@link ProberSink.malformed} call counted (the shared listener's). */

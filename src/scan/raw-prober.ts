@@ -178,6 +178,7 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
       }
       settleTransmission(transmission);
     },
+    hold: (held: boolean) => lease?.hold?.(held),
     busy: () => pendingSends >= MAX_PENDING_SENDS,
     pendingSends: () => pendingSends,
     noResponse: (target: ProbeTarget): ProbeOutcome => module.noResponse(target),

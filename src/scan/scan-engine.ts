@@ -133,6 +133,10 @@ export class ScanEngine implements ProberSink {
   private readonly unsentTries = new Map<ProbeKey, number>();
   /** Pauses before probes that could not leave are sent again. */
   private readonly unsentPauses = new Set<NodeJS.Timeout>();
+  /** Whether sending waits for the consumer (back-pressure). */
+  private waitingForConsumer = false;
+  /** Whether the prober's handles and the progress timer were let go (waiting for the consumer, nothing out). */
+  private letGo = false;
 
   constructor(
     private readonly prober: Prober,
@@ -309,6 +313,7 @@ export class ScanEngine implements ProberSink {
 
   /** Lets the send loop go on (a slot freed, the prober is no longer busy). */
   wake(): void {
+    if (this.waitingForConsumer) this.updateHold();
     const wake = this.wakeSender;
     if (wake) {
       this.wakeSender = undefined;
@@ -432,7 +437,26 @@ export class ScanEngine implements ProberSink {
     this.maybeDone();
   }
 
+  /**
+   * A scan that waits for its consumer with nothing out (no probe in flight,
+   * no send pending, no pause before a resend) needs nothing from the event
+   * loop: it lets go of the prober's sockets and workers and of the progress
+   * timer, so that a process whose consumer dropped the scan exits, as Node's
+   * streams allow. A consumer that comes back gets the rest: the engine holds
+   * them again when it may send.
+   */
+  private updateHold(): void {
+    const idle =
+      this.waitingForConsumer && !this.stopped && this.inFlight.size === 0 && this.unsentPauses.size === 0 && (this.prober.pendingSends?.() ?? 0) === 0;
+    if (idle === this.letGo) return;
+    this.letGo = idle;
+    this.prober.hold?.(!idle);
+    if (idle) this.progressTimer?.unref();
+    else this.progressTimer?.ref();
+  }
+
   private maybeDone(): void {
+    if (this.waitingForConsumer) this.updateHold();
     if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0 || this.unsentPauses.size > 0) return;
     if ((this.prober.pendingSends?.() ?? 0) > 0) return;
     this.stats.durationMs = performance.now() - this.startedAt;
@@ -540,7 +564,11 @@ export class ScanEngine implements ProberSink {
         continue;
       }
       if (!this.queue.hasRoom()) {
+        this.waitingForConsumer = true;
+        this.updateHold();
         await this.queue.waitForRoom();
+        this.waitingForConsumer = false;
+        this.updateHold();
         continue;
       }
       const now = performance.now();

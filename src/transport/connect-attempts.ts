@@ -217,6 +217,18 @@ export class ConnectWorkerPool {
     }
   }
 
+  /**
+   * Whether the workers keep the process alive (they do from the start). A
+   * scan waiting for its consumer with no attempt out lets go of them.
+   */
+  hold(held: boolean): void {
+    if (this.closed) return;
+    for (const worker of this.workers) {
+      if (held) worker.ref();
+      else worker.unref();
+    }
+  }
+
   /** Ends every worker; attempts still out settle as timeouts. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -95,6 +95,13 @@ export interface ListenerLease {
    * may reuse `packet` once this returns (a packet that has to wait is copied).
    */
   send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string, done: (error: Error | null) => void): void;
+  /**
+   * Whether this scan needs replies now (true from the start). When no scan
+   * holding a lease needs them, the raw sockets stop reading and no longer
+   * keep the process alive (a scan waiting for its consumer with nothing in
+   * flight); replies wait in the kernel until a scan needs them again.
+   */
+  hold?(held: boolean): void;
   /** Unregisters the scan; closes the raw sockets when no scan needs them any more. */
   release(): void;
 }
@@ -127,6 +134,23 @@ const sockets = new Map<string, SocketSlot>();
 const byPortBlock: (Registration | undefined)[] = new Array(PORT_BLOCKS);
 const byIdBlock: (Registration | undefined)[] = new Array(ID_BLOCKS);
 let rotate = 0;
+/** Leases whose scans need replies now; at 0 the sockets stop reading (and stop keeping the process alive). */
+let heldLeases = 0;
+
+/** Starts or stops reading on every open raw socket, as the held leases say. */
+function setReading(reading: boolean): void {
+  for (const slot of sockets.values()) {
+    if (reading) slot.socket.resumeRecv();
+    else slot.socket.pauseRecv();
+  }
+}
+
+function changeHeld(delta: number): void {
+  const before = heldLeases;
+  heldLeases += delta;
+  if (before > 0 && heldLeases === 0) setReading(false);
+  else if (before === 0 && heldLeases > 0) setReading(true);
+}
 
 const SOCKET_KEYS = {
   4: { tcp: '4/tcp', udp: '4/udp', icmp: '4/icmp' },
@@ -175,6 +199,7 @@ function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
   else socket.on('message', (buffer: Buffer, source: string) => onDatagram(buffer, buffer.length, source));
   const slot = { socket, users: 1, close };
   sockets.set(key, slot);
+  if (heldLeases === 0) socket.pauseRecv();
   return slot;
 }
 
@@ -333,6 +358,8 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
     registration.families.add(family);
   };
   let released = false;
+  let held = true;
+  changeHeld(1);
   return {
     portBase: PORT_FIRST + portBlock * PORT_BLOCK,
     portCount: PORT_BLOCK,
@@ -346,9 +373,16 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
       if (!slot) throw new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} closed after an error.`);
       sendNowOrQueue(slot.socket, packet, address, done);
     },
+    hold(wanted) {
+      if (released || wanted === held) return;
+      held = wanted;
+      changeHeld(wanted ? 1 : -1);
+    },
     release() {
       if (released) return;
       released = true;
+      if (held) changeHeld(-1);
+      held = false;
       byPortBlock[portBlock] = undefined;
       byIdBlock[idBlock] = undefined;
       for (const [family, protocol] of opened) closeSocket(family, protocol);

@@ -24,6 +24,8 @@ export interface LabScanResult {
   wallMs: number;
   /** The event loop's delay during the scan and how late the abort timer fired (with lag). */
   lag?: { p99Ms: number; maxMs: number; abortLateMs?: number };
+  /** Whether the child dropped its iterator (with dropAfter). */
+  dropped: boolean;
   /** The child's exit code (null when killed). */
   exitCode: number | null;
   /** Whether the child had to be killed at the timeout (it did not exit by itself). */
@@ -36,16 +38,17 @@ type ChildLine =
   | { type: 'process'; baselineRssKb: number; maxRssKb: number }
   | { type: 'summary'; counts: Record<string, number> }
   | { type: 'lag'; p99Ms: number; maxMs: number; abortLateMs?: number }
+  | { type: 'dropped' }
   | { type: 'compact-ports'; rows: [4 | 6, string, number, PortEvent['state'], PortEvent['reason'], PortEvent['method']][] };
 
 export async function scanInLab(
   lab: Lab,
   scanner: ScannerName,
   options: Record<string, unknown>,
-  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; abortAfterMs?: number; lag?: boolean; compact?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; abortAfterMs?: number; lag?: boolean; dropAfter?: number; pauseAfter?: number; pauseMs?: number; compact?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
 ): Promise<LabScanResult> {
   const started = performance.now();
-  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter, abortAfterMs: opts.abortAfterMs, lag: opts.lag, compact: opts.compact })])], {
+  const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter, abortAfterMs: opts.abortAfterMs, lag: opts.lag, dropAfter: opts.dropAfter, pauseAfter: opts.pauseAfter, pauseMs: opts.pauseMs, compact: opts.compact })])], {
     timeoutMs: opts.timeoutMs ?? 120_000,
   });
   const wallMs = performance.now() - started;
@@ -56,7 +59,12 @@ export async function scanInLab(
   let rssAboveBaselineKb: number | undefined;
   let stateCounts: Record<string, number> | undefined;
   let lag: LabScanResult['lag'];
+  let dropped = false;
   for (const line of parsed) {
+    if (line.type === 'dropped') {
+      dropped = true;
+      continue;
+    }
     if (line.type === 'lag') {
       const { type: _type, ...figures } = line;
       lag = figures;
@@ -71,7 +79,7 @@ export async function scanInLab(
     else events.push(line);
   }
   const done = events.find((e) => e.type === 'done');
-  if (errors.length === 0 && !done && opts.breakAfter === undefined && opts.abortAfterMs === undefined) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
+  if (errors.length === 0 && !done && opts.breakAfter === undefined && opts.abortAfterMs === undefined && opts.dropAfter === undefined) throw new Error(`scan ended without done (exit ${run.code}): ${run.stderr.slice(0, 2000)}`);
   return {
     events,
     ports: events.filter((e): e is PortEvent => e.type === 'port'),
@@ -81,6 +89,7 @@ export async function scanInLab(
     ...(rssAboveBaselineKb !== undefined ? { rssAboveBaselineKb } : {}),
     ...(stateCounts !== undefined ? { stateCounts } : {}),
     ...(lag !== undefined ? { lag } : {}),
+    dropped,
     wallMs,
     exitCode: run.code,
     timedOut: run.timedOut,

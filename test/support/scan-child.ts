@@ -9,6 +9,9 @@
  * an abort ends in an error line with the abort's name as code.
  * With compact, port events are printed as rows in one line before done (see scan-in-lab.ts).
  * With reportRss, a last line { "type": "process", baselineRssKb, maxRssKb } gives the peak RSS.
+ * With dropAfter, that many events are taken with next() and the iterator is then dropped (no
+ * return()): the process must exit by itself (a { "type": "dropped" } line says it got there).
+ * With pauseAfter and pauseMs, the consumer stops reading for pauseMs after that many events.
  * With abortAfterMs, a timer aborts the scan's signal after that many milliseconds.
  * With lag, a last line { "type": "lag", p99Ms, maxMs, abortLateMs? } gives the event loop's delay
  * during the scan (perf_hooks.monitorEventLoopDelay) and how late the abort timer fired.
@@ -32,6 +35,9 @@ const request = JSON.parse(process.argv[2] ?? '{}') as {
   compact?: boolean;
   abortAfterMs?: number;
   lag?: boolean;
+  dropAfter?: number;
+  pauseAfter?: number;
+  pauseMs?: number;
 };
 // With dist, the built package runs as users run it: without tsx's source-mapped stack traces,
 // which cost every Error (a refused connect is one) a source-map lookup.
@@ -61,11 +67,20 @@ const abortTimer =
         performance.now(),
       );
 let seen = 0;
-try {
+if (request.dropAfter !== undefined) {
+  const iterator = scanner(options as never)[Symbol.asyncIterator]();
+  for (let i = 0; i < request.dropAfter; i++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    process.stdout.write(`${JSON.stringify(next.value)}\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ type: 'dropped' })}\n`);
+} else try {
   const counts: Record<string, number> = {};
   const rows: unknown[][] = [];
   for await (const event of scanner(options as never)) {
     seen++;
+    if (request.pauseAfter !== undefined && seen === request.pauseAfter) await new Promise((resolve) => setTimeout(resolve, request.pauseMs ?? 5000));
     if (request.abortAfter !== undefined && seen >= request.abortAfter) controller.abort();
     if (request.breakAfter !== undefined && seen > request.breakAfter) break;
     if (request.compact && event.type === 'port') {
