@@ -105,8 +105,9 @@ export interface PortEvent extends TargetFields {
  * | `CONNECT_ERROR` | a connect failed with an errno that names no port state | see the errno in the message |
  * | `FALLBACK_CONNECT` | a SYN scan runs as a connect scan (`fallback: 'connect'`) | the message says why (no permission, or no native addon) |
  * | `SEND_FAILED` | the kernel refused to send probes (one warning per errno): they are sent again after a pause | check this machine's firewall (OUTPUT rules) and links |
+ * | `KERNEL_DROPS` | the kernel dropped replies (the raw receive queue was full): probes that may have lost theirs are sent again and the scan slows down | lower `rate`, or run fewer scans side by side |
  */
-export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT' | 'SEND_FAILED';
+export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT' | 'SEND_FAILED' | 'KERNEL_DROPS';
 
 /** Something worth knowing that did not stop the scan. */
 export interface WarningEvent {
@@ -225,6 +226,14 @@ export interface ScanStats {
    * `unknown` with reason `send-error`.
    */
   sendErrors: number;
+  /**
+   * Replies the kernel dropped while the scan ran because the raw receive
+   * queue was full (the drops column of `/proc/net/raw`, summed over this
+   * process's raw sockets, so shared by scans running side by side; 0 where
+   * it cannot be read). Probes whose time ran out after such drops are sent
+   * again without counting as an attempt, and the scan slows down.
+   */
+  kernelDrops: number;
   /** Wall time of the scan. */
   durationMs: number;
   /** Hosts found up (discovery) and ports reported. */
@@ -265,7 +274,7 @@ export function eventBytes(event: PortEvent): Uint8Array | undefined {
 
 /** Fresh zeroed statistics. */
 export function emptyStats(): ScanStats {
-  return { sent: 0, received: 0, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, sendErrors: 0, durationMs: 0, hostsUp: 0, portsReported: 0 };
+  return { sent: 0, received: 0, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, sendErrors: 0, kernelDrops: 0, durationMs: 0, hostsUp: 0, portsReported: 0 };
 }
 
 /**

@@ -87,6 +87,10 @@ export interface Prober {
   transmit(target: ProbeTarget, series: AttemptSeries): void;
   /** Sends handed to the kernel whose outcome is not known yet (the scan ends after them, so every refusal is counted). */
   pendingSends?(): number;
+  /** Whether the engine should yield to the event loop before its next send (the process's sends of this turn are many). */
+  turnFull?(): boolean;
+  /** Replies the kernel dropped on the prober's sockets so far (a count that only grows); undefined when unknown. */
+  kernelDrops?(): number | undefined;
   /** Whether sending must pause (sends queued in the kernel); the prober calls {@link ProberSink.wake} when it may go on. */
   busy(): boolean;
   /**

@@ -179,6 +179,8 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
       settleTransmission(transmission);
     },
     hold: (held: boolean) => lease?.hold?.(held),
+    turnFull: () => lease?.turnFull?.() ?? false,
+    kernelDrops: () => lease?.kernelDrops?.(),
     busy: () => pendingSends >= MAX_PENDING_SENDS,
     pendingSends: () => pendingSends,
     noResponse: (target: ProbeTarget): ProbeOutcome => module.noResponse(target),

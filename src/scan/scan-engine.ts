@@ -89,6 +89,16 @@ const RATE_LIMIT_FIRST_DELAY_MS = 50;
 const UNSENT_PAUSE_MS = 250;
 const MAX_UNSENT_TRIES = 5;
 
+/**
+ * A probe whose time ran out after the kernel dropped replies (its receive
+ * queue was full) may have lost its answer there: it is sent again without
+ * counting as an attempt, at most this many times.
+ */
+const MAX_UNPROVEN_TRIES = 3;
+/** After kernel drops, the probes in flight are cut to half, at most once per this many milliseconds, and never below {@link MIN_WINDOW}. */
+const DROP_CUT_INTERVAL_MS = 100;
+const MIN_WINDOW = 16;
+
 /** Builds an event from a finished target. */
 export type EventFactory = (target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined) => ScanEvent | undefined;
 
@@ -133,6 +143,14 @@ export class ScanEngine implements ProberSink {
   private readonly unsentTries = new Map<ProbeKey, number>();
   /** Pauses before probes that could not leave are sent again. */
   private readonly unsentPauses = new Set<NodeJS.Timeout>();
+  /** Kernel drops as last read (the prober's count), and when an increase was last seen. */
+  private kernelDropsSeen: number | undefined;
+  private lastDropAt = Number.NEGATIVE_INFINITY;
+  private lastCutAt = Number.NEGATIVE_INFINITY;
+  /** Probes in flight allowed now: `maxInFlight`, halved after kernel drops, grown back by one per answer. */
+  private window: number;
+  /** How many times each probe was sent again because its silence followed kernel drops. */
+  private readonly unprovenTries = new Map<ProbeKey, number>();
   /** Whether sending waits for the consumer (back-pressure). */
   private waitingForConsumer = false;
   /** Whether the prober's handles and the progress timer were let go (waiting for the consumer, nothing out). */
@@ -144,6 +162,7 @@ export class ScanEngine implements ProberSink {
     private readonly makeEvent: EventFactory,
   ) {
     this.engineTimed = prober.timedBy === 'engine';
+    this.window = options.maxInFlight;
     this.settled = new SettledPositions(options.plan?.startPosition ?? 0);
     this.queue = new EventQueue(options.queueCapacity, (position) => this.settle(position));
     this.bucket = new TokenBucket({ rate: options.rate, burst: Number.isFinite(options.rate) ? Math.max(1, Math.ceil(options.rate / 100)) : undefined });
@@ -332,6 +351,7 @@ export class ScanEngine implements ProberSink {
     });
     if (!this.stopped) {
       this.prober.open(this);
+      this.kernelDropsSeen = this.prober.kernelDrops?.();
       const interval = this.options.progressIntervalMs;
       if (interval !== undefined) this.progressTimer = setInterval(() => this.queue.push(this.progress()), interval);
       this.sendLoop(targets).catch((error: unknown) => this.fail(error));
@@ -413,6 +433,7 @@ export class ScanEngine implements ProberSink {
     // A slot in flight is free: a sender waiting at the cap can go on.
     this.wake();
     if (attempt > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempt;
+    if (this.window < this.options.maxInFlight) this.window = Math.min(this.options.maxInFlight, this.window + 1);
     if (attempt === 1 && rttMs !== undefined) this.rtt.addSample(rttMs);
     if (this.options.policy.adaptsToRateLimit) this.noteAnsweredAttempt(entry.target, attempt, now);
     this.finish(entry.target, outcome, rttMs);
@@ -420,6 +441,7 @@ export class ScanEngine implements ProberSink {
 
   private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
     if (this.unsentTries.size > 0) this.unsentTries.delete(keyOf(target));
+    if (this.unprovenTries.size > 0) this.unprovenTries.delete(keyOf(target));
     const event = this.makeEvent(target, outcome, rttMs);
     if (event) {
       if (event.type === 'port') {
@@ -557,9 +579,10 @@ export class ScanEngine implements ProberSink {
     while (!this.stopped) {
       // Yield to the event loop now and then so replies and timers are served while sending,
       // and while skipping targets (no route, past their host's time), which awaits nothing.
-      if ((++steps & 63) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Every scan of the process yields as well once their sends of this turn are many, so replies are read first.
+      if ((++steps & 63) === 0 || this.prober.turnFull?.()) await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopped) return;
-      if (this.prober.busy() || this.inFlight.size >= this.options.maxInFlight) {
+      if (this.prober.busy() || this.inFlight.size >= this.window) {
         await this.sleep(undefined);
         continue;
       }
@@ -641,6 +664,36 @@ export class ScanEngine implements ProberSink {
     if (this.engineTimed) this.armTimer(entry.deadline);
   }
 
+  /**
+   * Reads the kernel's drop count: an increase is counted, warned about once,
+   * marks the probes sent before it as unproven, and halves the window.
+   */
+  private readKernelDrops(now: number): void {
+    const seen = this.kernelDropsSeen;
+    if (seen === undefined) {
+      this.kernelDropsSeen = this.prober.kernelDrops?.();
+      return;
+    }
+    const drops = this.prober.kernelDrops?.();
+    if (drops === undefined || drops <= seen) return;
+    this.kernelDropsSeen = drops;
+    if (this.stats.kernelDrops === 0) {
+      this.queue.push({
+        type: 'warning',
+        code: 'KERNEL_DROPS',
+        message:
+          `The kernel dropped replies: the raw receive queue was full (this process's scans receive faster than they read). ` +
+          `Probes that may have lost their answer are sent again, and the scan slows down. The done event counts the drops (kernelDrops).`,
+      });
+    }
+    this.stats.kernelDrops += drops - seen;
+    this.lastDropAt = now;
+    if (now - this.lastCutAt >= DROP_CUT_INTERVAL_MS) {
+      this.lastCutAt = now;
+      this.window = Math.max(Math.min(MIN_WINDOW, this.options.maxInFlight), Math.floor(this.window / 2));
+    }
+  }
+
   /** Retransmissions allowed now (the technique's policy). */
   private allowedRetries(): number {
     return this.options.policy.retries(this.options.timing.maxRetries, this.maxAnsweredAttempt);
@@ -678,6 +731,7 @@ export class ScanEngine implements ProberSink {
   private expire(): void {
     if (this.stopped) return;
     const now = performance.now();
+    this.readKernelDrops(now);
     const maxRetries = this.allowedRetries();
     const ordered = !this.options.policy.adaptsToRateLimit;
     let next: number | undefined;
@@ -691,6 +745,16 @@ export class ScanEngine implements ProberSink {
       if (this.hostTimeouts.isOver(entry.target.address, now)) {
         this.settleQuietly(entry.target);
         continue;
+      }
+      if (entry.sentAt <= this.lastDropAt) {
+        // The kernel dropped replies since this probe left: its silence proves nothing. Not an attempt.
+        const tries = (this.unprovenTries.get(key) ?? 0) + 1;
+        if (tries <= MAX_UNPROVEN_TRIES) {
+          this.unprovenTries.set(key, tries);
+          this.awaitingRetry.set(key, entry);
+          this.ready.push({ target: entry.target, attempts: entry.attempts - 1 });
+          continue;
+        }
       }
       if (entry.attempts <= maxRetries) {
         this.awaitingRetry.set(key, entry);

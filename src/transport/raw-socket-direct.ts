@@ -67,8 +67,12 @@ export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: s
   socket.send(copy, 0, copy.length, address, (error: Error | null) => done(error ?? null));
 }
 
-/** Most datagrams read per readiness event, so one busy socket cannot starve the event loop. */
-const MAX_READS_PER_EVENT = 256;
+/**
+ * Most datagrams read per readiness event, so one busy socket cannot starve
+ * the event loop. It is well above what the process sends per turn (the
+ * listener's send budget), so the kernel's queue drains every turn.
+ */
+const MAX_READS_PER_EVENT = 2048;
 
 /**
  * Makes the socket read every waiting datagram (up to a bound) per readiness

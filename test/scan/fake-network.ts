@@ -50,6 +50,8 @@ export interface FakeNetwork {
   acquired: number;
   /** Sends refused (`FakeNetworkOptions.refuse`): they never reached the network. */
   refused: number;
+  /** Answers the scanner's kernel dropped (`FakeNetworkOptions.kernelDropFirst`). */
+  kernelDrops: number;
   /** Inject a reply by hand. */
   deliver(reply: RawReply): void;
 }
@@ -59,6 +61,12 @@ export interface FakeNetworkOptions {
   ports: Readonly<Record<number, PortBehaviour>>;
   /** Drop the answer to the first N sends of each (address, port). */
   dropFirst?: number;
+  /**
+   * The scanner's own kernel drops the answers to the first N sends of each
+   * (address, port), as a full raw receive queue does: the lease's
+   * `kernelDrops` counts them (the drops column of /proc/net/raw).
+   */
+  kernelDropFirst?: number;
   /** Answer each probe this many times (duplicates). */
   copies?: number;
   /** Limit ICMP errors to `burst` and then one per `refillMs` (a target's ICMP rate limit). */
@@ -158,6 +166,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     released: false,
     acquired: 0,
     refused: 0,
+    kernelDrops: 0,
     deliver(reply) {
       sink?.onReply(reply);
     },
@@ -179,6 +188,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         icmpIdBase: real.icmpIdBase,
         icmpIdCount: real.icmpIdCount,
         counters: { received: 0, malformed: 0 },
+        kernelDrops: () => (options.kernelDropFirst === undefined ? undefined : network.kernelDrops),
         send(family, protocol, packet, address, done) {
           if (options.refuse) {
             const port = protocol === 'icmp' ? 0 : family === 4 ? ((packet[22] as number) << 8) | (packet[23] as number) : ((packet[2] as number) << 8) | (packet[3] as number);
@@ -333,6 +343,11 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
     const count = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, count);
     if (count <= (options.dropFirst ?? 0)) return [];
+    if (count <= (options.kernelDropFirst ?? 0)) {
+      // The answer comes back and our kernel drops it: counted once it would have arrived.
+      setTimeout(() => network.kernelDrops++, options.delayMs ?? 1);
+      return [];
+    }
     const behaviour = options.ports[destinationPort] ?? (protocol === IpProtocol.UDP ? 'port-unreach' : 'closed');
     const icmpError = (code: number, from: string): Answer[] => {
       if (!icmpAllowed()) return [];
