@@ -29,6 +29,7 @@ import { addStats, emptyStats, type ProgressEvent, type ScanEvent, type ScanStat
 import { keyOf, type ProbeKey, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
 import type { Prober, ProberSink, SeriesResult } from './prober.js';
 import { SettledPositions } from './settled-positions.js';
+import { SHARED_HOST_PACES, type HostPace } from './host-paces.js';
 import { PortscoutError } from '../errors.js';
 
 /** Pacing and lifetime options of the engine. */
@@ -71,14 +72,10 @@ interface Work {
   attempts: number;
 }
 
-interface HostPace {
-  delayMs: number;
-  nextSendAt: number;
-  /** When the host last answered a retransmitted probe. */
-  lastLateAnswerAt: number | undefined;
-}
-
 const RATE_LIMIT_FIRST_DELAY_MS = 50;
+/** After this many first tries answered in a row, a rate-limited host's delay shrinks by {@link SPEEDUP_FACTOR}. */
+const FIRST_TRIES_BEFORE_SPEEDUP = 5;
+const SPEEDUP_FACTOR = 0.75;
 /**
  * A probe none of whose packets left (the kernel refused them: a firewall
  * rule on this machine, a link down, no buffer space) is sent again after a
@@ -386,6 +383,8 @@ export class ScanEngine implements ProberSink {
     for (const pause of this.unsentPauses) clearTimeout(pause);
     this.unsentPauses.clear();
     this.releaseSignal?.();
+    if (this.options.policy.adaptsToRateLimit) for (const address of this.hosts.keys()) SHARED_HOST_PACES.release(address);
+    this.hosts.clear();
     this.prober.close();
     this.inFlight.clear();
     this.awaitingRetry.clear();
@@ -511,13 +510,19 @@ export class ScanEngine implements ProberSink {
     });
   }
 
-  /** Per-host pacing: kept when the policy adapts to rate limits or a scan delay is set (nmap's --scan-delay). */
+  /**
+   * Per-host pacing: kept when the policy adapts to rate limits or a scan
+   * delay is set (nmap's --scan-delay). Adaptive scans share the pace of a
+   * host with the process's other adaptive scans of it (`host-paces.ts`):
+   * the host's rate limit is one budget for all of them.
+   */
   private pace(target: ProbeTarget): HostPace | undefined {
     const scanDelay = this.options.timing.scanDelayMs;
-    if (!this.options.policy.adaptsToRateLimit && scanDelay <= 0) return undefined;
+    const adaptive = this.options.policy.adaptsToRateLimit;
+    if (!adaptive && scanDelay <= 0) return undefined;
     let pace = this.hosts.get(target.address);
     if (!pace) {
-      pace = { delayMs: scanDelay, nextSendAt: 0, lastLateAnswerAt: undefined };
+      pace = adaptive ? SHARED_HOST_PACES.acquire(target.address, scanDelay) : { delayMs: scanDelay, nextSendAt: 0, lastLateAnswerAt: undefined, firstTryAnswers: 0 };
       this.hosts.set(target.address, pace);
     }
     return pace;
@@ -530,9 +535,19 @@ export class ScanEngine implements ProberSink {
    * the pace the host's limit allows (capped by maxScanDelayMs).
    */
   private noteAnsweredAttempt(target: ProbeTarget, attempt: number, now: number): void {
-    if (attempt <= 1) return;
     const pace = this.pace(target);
     if (!pace) return;
+    if (attempt <= 1) {
+      // First tries answered again and again: the host allows more than the delay gives (another scan
+      // of it ended, or the limit was a burst's). Speed up a little; late answers slow it down again.
+      const floor = this.options.timing.scanDelayMs;
+      if (pace.delayMs > floor && ++pace.firstTryAnswers >= FIRST_TRIES_BEFORE_SPEEDUP) {
+        pace.firstTryAnswers = 0;
+        pace.delayMs = Math.max(floor, Math.round(pace.delayMs * SPEEDUP_FACTOR));
+      }
+      return;
+    }
+    pace.firstTryAnswers = 0;
     const interval = pace.lastLateAnswerAt === undefined ? 0 : now - pace.lastLateAnswerAt;
     pace.lastLateAnswerAt = now;
     const max = this.options.timing.maxScanDelayMs;
