@@ -5,6 +5,7 @@
  * - `targets`: target and port specifications, lazy expansion, order, shards and resume.
  * - `transport`: timing templates, privilege checks, source address selection.
  * - `scan`: the scanners, async iterables of typed events.
+ * - `service`: the service probe format, PCRE patterns in JavaScript, the version matcher.
  *
  * @module portscout
  */
@@ -18,3 +19,4 @@ export { pickSourceAddress } from './transport/source-address.js';
 export { TokenBucket, type TokenBucketOptions } from './transport/token-bucket.js';
 export { RttEstimator } from './transport/rtt-estimator.js';
 export * from './scan/index.js';
+export * from './service/index.js';
