@@ -1,7 +1,7 @@
 /**
  * Service and version detection: the `nmap-service-probes` format, PCRE
- * patterns in JavaScript, and the matcher. Pure: nothing here does I/O but
- * {@link loadServiceProbes}, which reads a file.
+ * patterns in JavaScript, the matcher (pure), and the runner that talks to services
+ * ({@link detectServices}, {@link identifyService}, {@link exchange}).
  *
  * @module
  */
@@ -12,3 +12,8 @@ export { translatePcre, matchesEmpty, type PcreFlags, type TranslatedPattern } f
 export { fillTemplate, cleanField, type MatchGroups } from './version-template.js';
 export { decodeProbeString } from './probe-string.js';
 export { inPortRanges, type MatchRule, type PortRanges, type ProbeFileDiagnostic, type ServiceProbe, type ServiceProbeDatabase, type VersionTemplates } from './probe-database.js';
+export { detectServices, type DetectServicesOptions } from './detect-services.js';
+export { identifyService, DEFAULT_PROBE_WAIT_MS, type IdentifyOptions, type ServiceIdentification, type ServiceTarget } from './identify-service.js';
+export { probesForPort, probeCanFind, isExcluded, DEFAULT_INTENSITY, type ProbePlanOptions } from './probe-plan.js';
+export { exchange, type ExchangeOptions, type ExchangeResult, type ExchangeTarget } from './probe-exchange.js';
+export type { DetectionEvent, ServiceEvent } from './service-event.js';

@@ -1,0 +1,181 @@
+/**
+ * `detectServices()`: service and version detection over any scanner's
+ * stream. It passes every event through unchanged and adds a `service`
+ * event for each open TCP port (and open or open|filtered UDP port) as soon
+ * as that port is identified; the scan's `done` event comes last, after
+ * every identification. Without `from`, it runs a connect scan first.
+ *
+ * @module
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { PortscoutError } from '../errors.js';
+import { serviceName } from '../targets/index.js';
+import { tcpConnectScan, type ConnectScanOptions, type PortEvent, type ScanEvent } from '../scan/index.js';
+import { lazyGenerator } from '../scan/lazy-generator.js';
+import { checkNumberOption } from '../scan/option-check.js';
+import { defaultServiceProbes } from './default-probes.js';
+import { identifyService, type ServiceIdentification } from './identify-service.js';
+import type { ServiceProbeDatabase } from './probe-database.js';
+import { DEFAULT_INTENSITY } from './probe-plan.js';
+import type { DetectionEvent, ServiceEvent } from './service-event.js';
+
+/** Options of {@link detectServices}. */
+export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
+  /** A scanner's event stream to add services to; without it a connect scan of `targets` and `ports` runs. */
+  readonly from?: AsyncIterable<ScanEvent>;
+  /** The probe database (default: portscout's own, `defaultServiceProbes()`). */
+  readonly probes?: ServiceProbeDatabase;
+  /** nmap's `--version-intensity`, 0-9 (default 7). */
+  readonly intensity?: number;
+  /** nmap's `--version-all` (intensity 9). */
+  readonly allProbes?: boolean;
+  /** Ports identified at once (default 32). */
+  readonly concurrency?: number;
+  /** Connections to one host at once (default 4): a small service is not overwhelmed. */
+  readonly hostConcurrency?: number;
+}
+
+const SERVICE_OPTION_NAMES = new Set(['from', 'probes', 'intensity', 'allProbes', 'concurrency', 'hostConcurrency']);
+
+/** Checks the detection options at the call (the scan's own are checked by the scanner). */
+function checkOptions(options: DetectServicesOptions): void {
+  if (typeof options !== 'object' || options === null) throw new PortscoutError('ERR_INVALID_OPTION', `detectServices needs an options object (from, or targets and ports); got ${String(options)}.`);
+  checkNumberOption('intensity', options.intensity, { min: 0, max: 9, integer: true, unit: 'nmap version intensity' });
+  checkNumberOption('concurrency', options.concurrency, { min: 1, integer: true, unit: 'ports at once' });
+  checkNumberOption('hostConcurrency', options.hostConcurrency, { min: 1, integer: true, unit: 'connections per host' });
+  if (options.from !== undefined && (typeof options.from !== 'object' || options.from === null || !(Symbol.asyncIterator in options.from))) {
+    throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid from: expected an async iterable of scan events (a scanner\'s result).');
+  }
+  if (options.from === undefined && options.targets === undefined) throw new PortscoutError('ERR_INVALID_OPTION', 'detectServices needs from (a scanner\'s events) or targets to scan.');
+  if (options.probes !== undefined && (typeof options.probes !== 'object' || options.probes === null || !Array.isArray(options.probes.probes))) {
+    throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid probes: expected a database from parseServiceProbes() or loadServiceProbes().');
+  }
+}
+
+/** The connect scan's options: everything but detection's own. */
+function scanOptionsOf(options: DetectServicesOptions): ConnectScanOptions {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !SERVICE_OPTION_NAMES.has(key))) as unknown as ConnectScanOptions;
+}
+
+/** The `service` event of an identification. */
+function serviceEvent(port: PortEvent, found: ServiceIdentification): ServiceEvent {
+  const base = { type: 'service' as const, address: port.address, family: port.family, protocol: port.protocol, port: port.port };
+  const tunnel = found.tls ? { tunnel: 'ssl' as const } : {};
+  if (found.tcpwrapped) return { ...base, name: 'tcpwrapped', cpe: [], method: 'probed', confidence: 10, soft: false, probe: 'NULL' };
+  const match = found.match;
+  if (match) {
+    const { name, soft, cpe, probe, source, line, ...fields } = match;
+    return { ...base, ...fields, name: found.tls && name === 'ssl' ? 'ssl' : name, cpe, method: 'probed', confidence: 10, soft, probe, rule: { source, line }, ...tunnel };
+  }
+  const table = serviceName(port.port, port.protocol) ?? 'unknown';
+  return { ...base, name: table, cpe: [], method: 'table', confidence: 3, soft: false, ...tunnel };
+}
+
+/** Whether a port event asks for identification. */
+function wanted(event: ScanEvent): event is PortEvent {
+  return event.type === 'port' && (event.state === 'open' || (event.protocol === 'udp' && event.state === 'open|filtered'));
+}
+
+/**
+ * Service and version detection (nmap's `-sV`) over a scanner's events, or
+ * over a connect scan it runs.
+ *
+ * @example
+ * ```ts
+ * for await (const event of detectServices({ targets: '127.0.0.1', ports: '22,80', skipDiscovery: true })) {
+ *   if (event.type === 'service') console.log(event.port, event.name, event.product ?? '', event.version ?? '');
+ * }
+ * ```
+ */
+export function detectServices(options: DetectServicesOptions): AsyncGenerator<DetectionEvent, void, undefined> {
+  checkOptions(options);
+  return lazyGenerator(() => detectionEvents(options));
+}
+
+async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<DetectionEvent, void, undefined> {
+  const database = options.probes ?? defaultServiceProbes();
+  const intensity = options.allProbes ? 9 : (options.intensity ?? DEFAULT_INTENSITY);
+  const ports = pLimit(options.concurrency ?? 32);
+  const hosts = new Map<string, LimitFunction>();
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // A scan run here is aborted with detection; a stream given is only asked to stop (its return()).
+  const source = options.from ?? tcpConnectScan({ ...scanOptionsOf(options), signal });
+  const iterator = source[Symbol.asyncIterator]();
+
+  // Scan events and finished identifications meet in one queue, read in arrival order.
+  const ready: DetectionEvent[] = [];
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  let pending = 0;
+  let failure: { error: unknown } | undefined;
+  let held: ScanEvent | undefined;
+  let sourceDone = false;
+
+  const identify = (port: PortEvent): void => {
+    let host = hosts.get(port.address);
+    if (!host) {
+      host = pLimit(options.hostConcurrency ?? 4);
+      hosts.set(port.address, host);
+    }
+    const connections = host;
+    pending++;
+    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal }))
+      .then(
+        (found) => {
+          if (!signal.aborted) ready.push(serviceEvent(port, found));
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      )
+      .finally(() => {
+        pending--;
+        notify();
+      });
+  };
+
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        const event = next.value;
+        if (signal.aborted) break;
+        if (event.type === 'done') {
+          held = event;
+          continue;
+        }
+        ready.push(event);
+        if (wanted(event)) identify(event);
+        notify();
+      }
+    } catch (error) {
+      failure ??= { error };
+    } finally {
+      sourceDone = true;
+      notify();
+    }
+  })();
+
+  try {
+    for (;;) {
+      while (ready.length > 0) yield ready.shift() as DetectionEvent;
+      if (failure) throw failure.error;
+      if (sourceDone && pending === 0) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (ready.length > 0 || failure || (sourceDone && pending === 0)) notify();
+      });
+    }
+    if (held) yield held;
+  } finally {
+    stop.abort();
+    if (options.from === undefined) await pump.catch(() => {});
+    else void iterator.return?.();
+  }
+}

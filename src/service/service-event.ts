@@ -1,0 +1,46 @@
+/**
+ * The `service` event: what service detection learned about one port.
+ *
+ * @module
+ */
+import type { ScanEvent } from '../scan/index.js';
+
+/**
+ * A port's service, as service detection found it (nmap's `-sV` fields).
+ *
+ * @example
+ * ```ts
+ * const event: ServiceEvent = { type: 'service', address: '127.0.0.1', family: 4, protocol: 'tcp', port: 22, name: 'ssh', product: 'OpenSSH', cpe: [], method: 'probed', confidence: 10, soft: false };
+ * ```
+ */
+export interface ServiceEvent {
+  readonly type: 'service';
+  readonly address: string;
+  readonly family: 4 | 6;
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+  /** The service name (`ssh`, `http`, `tcpwrapped`, or the services table's name for `method: 'table'`). */
+  readonly name: string;
+  readonly product?: string;
+  readonly version?: string;
+  readonly extraInfo?: string;
+  readonly hostname?: string;
+  readonly osType?: string;
+  readonly deviceType?: string;
+  /** CPE names (`cpe:/a:openbsd:openssh:9.2p1`). */
+  readonly cpe: readonly string[];
+  /** `ssl` when the service was found through TLS. */
+  readonly tunnel?: 'ssl';
+  /** `probed`: a rule matched an answer (confidence 10); `table`: the port's usual service (confidence 3). */
+  readonly method: 'probed' | 'table';
+  readonly confidence: 10 | 3;
+  /** The probe whose answer matched. */
+  readonly probe?: string;
+  /** Whether the name came from a softmatch (no version). */
+  readonly soft: boolean;
+  /** The file and line of the rule that matched. */
+  readonly rule?: { readonly source: string; readonly line: number };
+}
+
+/** What `detectServices` yields: the scan's events, unchanged, and `service` events. */
+export type DetectionEvent = ScanEvent | ServiceEvent;

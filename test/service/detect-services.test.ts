@@ -1,0 +1,96 @@
+/**
+ * Service detection over a connect scan, against real servers on loopback
+ * (node's net, http and tls servers speaking the protocols' first words):
+ * an SSH banner, an HTTP server, HTTP through TLS, a service that closes at
+ * once (tcpwrapped) and one that never speaks (the services table's name).
+ * The probe waits are cut to 300 ms in a copy of the default database.
+ */
+import { createServer as createTcpServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectServices } from '../../src/service/detect-services.js';
+import { DEFAULT_SERVICE_PROBES } from '../../src/service/default-probes.js';
+import { parseServiceProbes } from '../../src/service/probe-file.js';
+import type { DetectionEvent, ServiceEvent } from '../../src/service/service-event.js';
+import { tcpConnectScan } from '../../src/scan/index.js';
+
+const FAST = parseServiceProbes(DEFAULT_SERVICE_PROBES.replace(/^totalwaitms \d+$/gm, '').replace(/^(Probe .*)$/gm, '$1\ntotalwaitms 300'), { source: 'fast' });
+
+function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+describe('detectServices on loopback', () => {
+  const servers: { close(): unknown }[] = [];
+  const port: Record<string, number> = {};
+
+  beforeAll(async () => {
+    expect(FAST.diagnostics).toEqual([]);
+    const ssh = createTcpServer((socket) => {
+      socket.on('error', () => {}); // the scanner resets its connections
+      socket.end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
+    });
+    const http = createHttpServer((_req, res) => {
+      res.setHeader('Server', 'nginx/1.22.1');
+      res.end('hello');
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'portscout-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const https = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) => {
+      res.setHeader('Server', 'nginx/1.22.1');
+      res.end('secret');
+    });
+    https.on('tlsClientError', () => {});
+    const wrapped = createTcpServer((socket) => {
+      socket.on('error', () => {});
+      socket.destroy();
+    });
+    const silent = createTcpServer((socket) => socket.on('error', () => {}));
+    for (const [name, server] of [['ssh', ssh], ['http', http], ['https', https], ['wrapped', wrapped], ['silent', silent]] as const) {
+      servers.push(server);
+      port[name] = await listen(server as Server);
+    }
+  }, 30_000);
+
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+
+  it('adds a service event per open port to the scan\'s events, done last', async () => {
+    const list = Object.values(port).join(',');
+    const events: DetectionEvent[] = [];
+    const started = performance.now();
+    for await (const event of detectServices({ from: tcpConnectScan({ targets: '127.0.0.1', ports: list, skipDiscovery: true }), probes: FAST.database })) events.push(event);
+    const wallMs = performance.now() - started;
+    expect(events.at(-1)?.type).toBe('done');
+    expect(events.filter((e) => e.type === 'port')).toHaveLength(5);
+    const services = new Map(events.filter((e): e is ServiceEvent => e.type === 'service').map((e) => [e.port, e]));
+    expect(services.size).toBe(5);
+    expect(services.get(port.ssh!)).toMatchObject({ name: 'ssh', product: 'OpenSSH', version: '9.2p1 Debian 2+deb12u3', method: 'probed', confidence: 10, probe: 'NULL', soft: false, rule: { source: 'fast' } });
+    expect(services.get(port.http!)).toMatchObject({ name: 'http', product: 'nginx', version: '1.22.1', probe: 'GetRequest', cpe: ['cpe:/a:igor_sysoev:nginx:1.22.1'] });
+    expect(services.get(port.https!)).toMatchObject({ name: 'http', product: 'nginx', tunnel: 'ssl', probe: 'GetRequest' });
+    expect(services.get(port.wrapped!)).toMatchObject({ name: 'tcpwrapped', method: 'probed' });
+    expect(services.get(port.silent!)).toMatchObject({ method: 'table', confidence: 3 });
+    // The probes' waits ran side by side: well under the sum of 300 ms waits of the walks in a row.
+    console.log(`[service] 5 loopback ports identified in ${Math.round(wallMs)} ms`);
+  }, 30_000);
+
+  it('runs a connect scan itself without from, and leaving early closes everything', async () => {
+    const seen: DetectionEvent[] = [];
+    for await (const event of detectServices({ targets: '127.0.0.1', ports: String(port.ssh), skipDiscovery: true, probes: FAST.database })) seen.push(event);
+    expect(seen.find((e) => e.type === 'service')).toMatchObject({ name: 'ssh' });
+    for await (const event of detectServices({ targets: '127.0.0.1', ports: String(port.silent), skipDiscovery: true, probes: FAST.database })) {
+      if (event.type === 'port') break;
+    }
+  }, 30_000);
+
+  it('rejects bad options at the call', () => {
+    expect(() => detectServices({ intensity: 12, targets: '127.0.0.1' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => detectServices({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  });
+});
