@@ -31,9 +31,12 @@ export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
   readonly allProbes?: boolean;
   /** Ports identified at once (default 32). */
   readonly concurrency?: number;
-  /** Connections to one host at once (default 4): a small service is not overwhelmed. */
+  /** Connections to one host at once (default 8): a small service is not overwhelmed. */
   readonly hostConcurrency?: number;
 }
+
+/** Connections to one host at once by default. */
+const DEFAULT_HOST_CONCURRENCY = 8;
 
 const SERVICE_OPTION_NAMES = new Set(['from', 'probes', 'intensity', 'allProbes', 'concurrency', 'hostConcurrency']);
 
@@ -119,7 +122,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   const identify = (port: PortEvent): void => {
     let host = hosts.get(port.address);
     if (!host) {
-      host = pLimit(options.hostConcurrency ?? 4);
+      host = pLimit(options.hostConcurrency ?? DEFAULT_HOST_CONCURRENCY);
       hosts.set(port.address, host);
     }
     const connections = host;

@@ -58,16 +58,31 @@ export interface IdentifyOptions {
  * ```
  */
 export async function identifyService(target: ServiceTarget, options: IdentifyOptions): Promise<ServiceIdentification> {
-  const plain = await walk(target, options, false);
-  if (plain.match?.name === 'ssl' && !plain.match.soft && target.protocol === 'tcp') {
-    const tls = await walk(target, options, true);
-    if (tls.match || tls.tcpwrapped) return { ...tls, probesSent: plain.probesSent + tls.probesSent };
-    return { ...plain, tls: true, probesSent: plain.probesSent + tls.probesSent };
+  // The walk through TLS starts as soon as any answer says TLS, not when the in-order walk gets there;
+  // it is used only if the in-order walk ends on that answer, so the result stays nmap's.
+  const cancelTls = new AbortController();
+  let tlsWalk: Promise<ServiceIdentification> | undefined;
+  const startTls = (): void => {
+    if (tlsWalk || target.protocol !== 'tcp') return;
+    const signal = options.signal ? AbortSignal.any([options.signal, cancelTls.signal]) : cancelTls.signal;
+    tlsWalk = walk(target, { ...options, signal }, true);
+  };
+  try {
+    const plain = await walk(target, options, false, startTls);
+    if (plain.match?.name === 'ssl' && !plain.match.soft && target.protocol === 'tcp') {
+      startTls();
+      const tls = await (tlsWalk as Promise<ServiceIdentification>);
+      if (tls.match || tls.tcpwrapped) return { ...tls, probesSent: plain.probesSent + tls.probesSent };
+      return { ...plain, tls: true, probesSent: plain.probesSent + tls.probesSent };
+    }
+    return plain;
+  } finally {
+    cancelTls.abort();
+    if (tlsWalk) await tlsWalk.catch(() => undefined);
   }
-  return plain;
 }
 
-async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolean): Promise<ServiceIdentification> {
+async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolean, onTls?: () => void): Promise<ServiceIdentification> {
   const { database } = options;
   const plan = probesForPort(database, target.protocol, target.port, { intensity: options.intensity, tls });
   const cut = new AbortController();
@@ -86,6 +101,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
         signal: signals,
         complete: (bytes) => {
           const match = matchOf(probe, bytes);
+          if (match?.name === 'ssl' && !match.soft) onTls?.();
           return match !== undefined && !match.soft;
         },
       });
