@@ -7,7 +7,7 @@
  */
 export { parseServiceProbes, loadServiceProbes, type ParsedServiceProbes } from './probe-file.js';
 export { defaultServiceProbes, DEFAULT_SERVICE_PROBES } from './default-probes.js';
-export { matchServiceResponse, matchingChain, MAX_MATCHED_BYTES, type ServiceMatch } from './match-response.js';
+export { matchServiceResponse, matchingChain, MAX_MATCHED_BYTES, type ServiceMatch, type VersionFields } from './match-response.js';
 export { translatePcre, matchesEmpty, type PcreFlags, type TranslatedPattern } from './pcre-pattern.js';
 export { fillTemplate, cleanField, type MatchGroups } from './version-template.js';
 export { decodeProbeString } from './probe-string.js';

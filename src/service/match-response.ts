@@ -10,12 +10,8 @@
 import type { MatchRule, ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
 import { cleanField, fillTemplate, type MatchGroups } from './version-template.js';
 
-/** What a response matched. */
-export interface ServiceMatch {
-  /** The service name (`ssh`, `http`). */
-  readonly name: string;
-  /** Whether it came from a softmatch (the service, no version). */
-  readonly soft: boolean;
+/** The version fields nmap reports for a service (its rule's `p v i h o d` and `cpe:` filled). */
+export interface VersionFields {
   readonly product?: string;
   readonly version?: string;
   readonly extraInfo?: string;
@@ -24,6 +20,14 @@ export interface ServiceMatch {
   readonly deviceType?: string;
   /** CPE names (`cpe:/a:openbsd:openssh:9.2p1`), lowercased, substituted values escaped. */
   readonly cpe: readonly string[];
+}
+
+/** What a response matched. */
+export interface ServiceMatch extends VersionFields {
+  /** The service name (`ssh`, `http`). */
+  readonly name: string;
+  /** Whether it came from a softmatch (the service, no version). */
+  readonly soft: boolean;
   /** The probe whose rule matched (a fallback's or the NULL probe's name when the rule came from there). */
   readonly probe: string;
   /** The file and line of the rule. */

@@ -106,6 +106,23 @@ const VSPACE = setOf([0x0a, 0x0d], [0x85, 0x85]);
 const NEWLINE = setOf([0x0a, 0x0a]);
 const NOTHING = newSet();
 
+/** The byte set of a shorthand escape letter valid both inside and outside classes (`\d \D \w \W \s \S \h \H \v \V`). */
+function shorthandSet(letter: string): ByteSet | undefined {
+  switch (letter) {
+    case 'd': return DIGIT;
+    case 'D': return not(DIGIT);
+    case 'w': return WORD;
+    case 'W': return not(WORD);
+    case 's': return SPACE;
+    case 'S': return not(SPACE);
+    case 'h': return HSPACE;
+    case 'H': return not(HSPACE);
+    case 'v': return VSPACE;
+    case 'V': return not(VSPACE);
+    default: return undefined;
+  }
+}
+
 /** POSIX bracket classes with PCRE's built-in "C" locale tables. */
 const POSIX: Readonly<Record<string, ByteSet>> = {
   alpha: setOf([0x41, 0x5a], [0x61, 0x7a]),
@@ -601,17 +618,9 @@ class Translator {
     this.i++;
     const set = (s: ByteSet): void => void nodes.push({ kind: 'text', text: emitCached(s), repeatable: true });
     const assertion = (text: string): void => void nodes.push({ kind: 'text', text, repeatable: false });
+    const shorthand = shorthandSet(c);
+    if (shorthand) return set(shorthand);
     switch (c) {
-      case 'd': return set(DIGIT);
-      case 'D': return set(not(DIGIT));
-      case 'w': return set(WORD);
-      case 'W': return set(not(WORD));
-      case 's': return set(SPACE);
-      case 'S': return set(not(SPACE));
-      case 'h': return set(HSPACE);
-      case 'H': return set(not(HSPACE));
-      case 'v': return set(VSPACE);
-      case 'V': return set(not(VSPACE));
       case 'N': return set(not(NEWLINE));
       case 'C': return set(not(NOTHING));
       case 'R':
@@ -794,17 +803,9 @@ class Translator {
       addAll(set, s);
       return null;
     };
+    const shorthand = shorthandSet(c);
+    if (shorthand) return add(shorthand);
     switch (c) {
-      case 'd': return add(DIGIT);
-      case 'D': return add(not(DIGIT));
-      case 'w': return add(WORD);
-      case 'W': return add(not(WORD));
-      case 's': return add(SPACE);
-      case 'S': return add(not(SPACE));
-      case 'h': return add(HSPACE);
-      case 'H': return add(not(HSPACE));
-      case 'v': return add(VSPACE);
-      case 'V': return add(not(VSPACE));
       case 'b': return 0x08;
       case 'x': return this.hexEscape();
       case 'o': return this.octalBraces();

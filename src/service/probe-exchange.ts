@@ -56,6 +56,46 @@ export function exchange(target: ExchangeTarget, options: ExchangeOptions): Prom
   return options.protocol === 'udp' ? exchangeUdp(target, options) : exchangeTcp(target, options);
 }
 
+/**
+ * The one way an exchange ends: once, releasing its timer, abort listener
+ * and socket, with what was collected.
+ */
+function settler(
+  options: ExchangeOptions,
+  resolve: (result: ExchangeResult) => void,
+  release: () => void,
+): { finish: (end: ExchangeResult['end'], error?: string) => void; data: ReturnType<typeof collector>; setTimer: (timer: NodeJS.Timeout) => void; markSent: () => void } {
+  let settled = false;
+  let sentAt = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => finish('aborted');
+  const finish = (end: ExchangeResult['end'], error?: string): void => {
+    if (settled) return;
+    settled = true;
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    release();
+    const result: { -readonly [K in keyof ExchangeResult]: ExchangeResult[K] } = { bytes: data.bytes(), end, elapsedMs: performance.now() - sentAt };
+    if (error !== undefined) result.error = error;
+    resolve(result);
+  };
+  const data = collector(options, finish);
+  if (options.signal?.aborted) finish('aborted');
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    finish,
+    data,
+    setTimer: (next) => {
+      if (timer) clearTimeout(timer);
+      timer = next;
+      if (settled) clearTimeout(next);
+    },
+    markSent: () => {
+      sentAt = performance.now();
+    },
+  };
+}
+
 /** Collects chunks up to the cap; calls `finish` once. */
 function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end'], error?: string) => void): { add(chunk: Uint8Array): void; bytes(): Uint8Array } {
   const chunks: Uint8Array[] = [];
@@ -78,37 +118,15 @@ function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end']
 
 function exchangeTcp(target: ExchangeTarget, options: ExchangeOptions): Promise<ExchangeResult> {
   return new Promise((resolve) => {
-    let settled = false;
-    let sentAt = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     let socket: Socket | TLSSocket | undefined;
-    const finish = (end: ExchangeResult['end'], error?: string): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket?.destroy();
-      const result: { -readonly [K in keyof ExchangeResult]: ExchangeResult[K] } = { bytes: data.bytes(), end, elapsedMs: performance.now() - sentAt };
-      if (error !== undefined) result.error = error;
-      resolve(result);
-    };
-    const data = collector(options, finish);
-    const onAbort = (): void => finish('aborted');
-    if (options.signal?.aborted) {
-      finish('aborted');
-      return;
-    }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const start = (): void => {
-      sentAt = performance.now();
-      if (options.payload.length > 0) socket!.write(options.payload);
-      timer = setTimeout(() => finish('wait'), options.waitMs);
-    };
+    const { finish, data, setTimer, markSent } = settler(options, resolve, () => socket?.destroy());
+    if (options.signal?.aborted) return;
     // Connecting counts against the wait too, so a port that stops answering cannot hold the probe.
-    timer = setTimeout(() => finish('failed', 'ETIMEDOUT'), options.waitMs);
+    setTimer(setTimeout(() => finish('failed', 'ETIMEDOUT'), options.waitMs));
     const onConnected = (): void => {
-      if (timer) clearTimeout(timer);
-      start();
+      markSent();
+      if (options.payload.length > 0) socket!.write(options.payload);
+      setTimer(setTimeout(() => finish('wait'), options.waitMs));
     };
     if (options.tls) {
       socket = connectTls({ host: target.address, port: target.port, rejectUnauthorized: false }, onConnected);
@@ -130,35 +148,19 @@ function exchangeTcp(target: ExchangeTarget, options: ExchangeOptions): Promise<
 function exchangeUdp(target: ExchangeTarget, options: ExchangeOptions): Promise<ExchangeResult> {
   return new Promise((resolve) => {
     const socket = createSocket(target.family === 4 ? 'udp4' : 'udp6');
-    let settled = false;
-    const sentAt = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (end: ExchangeResult['end'], error?: string): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+    const { finish, data, setTimer } = settler(options, resolve, () => {
       try {
         socket.close();
       } catch {
         // Already closed.
       }
-      const result: { -readonly [K in keyof ExchangeResult]: ExchangeResult[K] } = { bytes: data.bytes(), end, elapsedMs: performance.now() - sentAt };
-      if (error !== undefined) result.error = error;
-      resolve(result);
-    };
-    const data = collector(options, finish);
-    const onAbort = (): void => finish('aborted');
-    if (options.signal?.aborted) {
-      finish('aborted');
-      return;
-    }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    if (options.signal?.aborted) return;
     socket.on('message', (message, from) => {
       if (from.address === target.address && from.port === target.port) data.add(message);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => finish(data.bytes().length > 0 ? 'closed' : 'failed', error.code ?? error.message));
-    timer = setTimeout(() => finish('wait'), options.waitMs);
+    setTimer(setTimeout(() => finish('wait'), options.waitMs));
     socket.send(options.payload, target.port, target.address, (error) => {
       if (error) finish('failed', (error as NodeJS.ErrnoException).code ?? error.message);
     });

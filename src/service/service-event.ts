@@ -4,6 +4,7 @@
  * @module
  */
 import type { ScanEvent } from '../scan/index.js';
+import type { VersionFields } from './match-response.js';
 
 /**
  * A port's service, as service detection found it (nmap's `-sV` fields).
@@ -13,7 +14,7 @@ import type { ScanEvent } from '../scan/index.js';
  * const event: ServiceEvent = { type: 'service', address: '127.0.0.1', family: 4, protocol: 'tcp', port: 22, name: 'ssh', product: 'OpenSSH', cpe: [], method: 'probed', confidence: 10, soft: false };
  * ```
  */
-export interface ServiceEvent {
+export interface ServiceEvent extends VersionFields {
   readonly type: 'service';
   readonly address: string;
   readonly family: 4 | 6;
@@ -21,14 +22,6 @@ export interface ServiceEvent {
   readonly port: number;
   /** The service name (`ssh`, `http`, `tcpwrapped`, or the services table's name for `method: 'table'`). */
   readonly name: string;
-  readonly product?: string;
-  readonly version?: string;
-  readonly extraInfo?: string;
-  readonly hostname?: string;
-  readonly osType?: string;
-  readonly deviceType?: string;
-  /** CPE names (`cpe:/a:openbsd:openssh:9.2p1`). */
-  readonly cpe: readonly string[];
   /** `ssl` when the service was found through TLS. */
   readonly tunnel?: 'ssl';
   /** `probed`: a rule matched an answer (confidence 10); `table`: the port's usual service (confidence 3). */
