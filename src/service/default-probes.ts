@@ -47,7 +47,12 @@ match smtp m|^220 ([-\w.]+) ESMTP Postfix| p/Postfix smtpd/ h/$1/ cpe:/a:postfix
 softmatch smtp m|^220[ -][^\r\n]*SMTP|i
 
 # MySQL client/server protocol: the server's handshake (protocol 10) comes first.
-match mysql m|^.\0\0\0\x0a(\d[-.\w+~]*-MariaDB[-.\w+~]*)\0|s p/MySQL/ v/$1/ cpe:/a:mariadb:mariadb/
+# MariaDB 10 and later put "5.5.5-" before their real version (for old clients that
+# expect a 5.x server) and "-MariaDB" after it, then the distribution's build, as in
+# "5.5.5-10.11.19-MariaDB-0+deb12u1" (Debian's mariadb-server 1:10.11.19-0+deb12u1).
+match mysql m|^.\0\0\0\x0a(?:5\.5\.5-)?(\d+\.[\d.]+)-MariaDB-([\w.+~]*deb[\w.+~]*)\0|s p/MariaDB/ v/$1/ i/Debian $2/ o/Linux/ cpe:/a:mariadb:mariadb:$1/ cpe:/o:linux:linux_kernel/a
+match mysql m|^.\0\0\0\x0a(?:5\.5\.5-)?(\d+\.[\d.]+)-MariaDB-([\w.+~]*ubuntu[\w.+~]*)\0|s p/MariaDB/ v/$1/ i/Ubuntu $2/ o/Linux/ cpe:/a:mariadb:mariadb:$1/ cpe:/o:linux:linux_kernel/a
+match mysql m|^.\0\0\0\x0a(?:5\.5\.5-)?(\d+\.[\d.]+)-MariaDB[-.\w+~]*\0|s p/MariaDB/ v/$1/ cpe:/a:mariadb:mariadb:$1/
 match mysql m|^.\0\0\0\x0a(\d[-.\w+~]*)\0|s p/MySQL/ v/$1/ cpe:/a:mysql:mysql:$1/
 match mysql m=^.\0\0\0\xffj\x04Host '[^']*' is not allowed to connect to this (MySQL|MariaDB) server=s p/$1/ i/unauthorized/
 
@@ -74,12 +79,14 @@ ports 443,465,636,853,989,990,992,993,994,995,4443,5061,8443,9443
 match ssl m|^\x16\x03[\x00-\x04]..\x02|s
 match ssl m|^\x15\x03[\x00-\x04]\0\x02[\x01\x02].|s
 
-# DNS over TCP (RFC 1035 4.2.2, RFC 7766): version.bind, CHAOS TXT.
+# DNS over TCP (RFC 1035 4.2.2, RFC 7766): version.bind, CHAOS TXT. An answer has QR and
+# AA set, RD copied from the question, RCODE 0, and RA when the server recurses (dnsmasq
+# sets it even with no upstream server); dnsmasq answers "dnsmasq-<version>".
 Probe TCP DNSVersionBindReqTCP q|\0\x1e\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\0\0\x10\0\x03|
 rarity 1
 ports 53
 
-match domain m|^\0.\0\x06\x85\0\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
+match domain m|^\0.\0\x06[\x84\x85][\0\x80]\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
 softmatch domain m|^\0.\0\x06[\x80-\xff]|s
 
 # DNS over UDP: the same question without the length prefix.
@@ -87,7 +94,7 @@ Probe UDP DNSVersionBindReq q|\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\
 rarity 1
 ports 53
 
-match domain m|^\0\x06\x85\0\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
+match domain m|^\0\x06[\x84\x85][\0\x80]\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
 softmatch domain m|^\0\x06[\x80-\xff]|s
 `;
 

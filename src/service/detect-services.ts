@@ -7,14 +7,16 @@
  *
  * @module
  */
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import { PortscoutError } from '../errors.js';
 import { serviceName } from '../targets/index.js';
 import { tcpConnectScan, type ConnectScanOptions, type PortEvent, type ScanEvent } from '../scan/index.js';
 import { lazyGenerator } from '../scan/lazy-generator.js';
 import { checkNumberOption } from '../scan/option-check.js';
+import { ConnectionSlots } from './connection-slots.js';
 import { defaultServiceProbes } from './default-probes.js';
 import { identifyService, type ServiceIdentification } from './identify-service.js';
+import { prepareMatching } from './match-response.js';
 import type { ServiceProbeDatabase } from './probe-database.js';
 import { DEFAULT_INTENSITY } from './probe-plan.js';
 import type { DetectionEvent, ServiceEvent } from './service-event.js';
@@ -33,12 +35,26 @@ export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
   readonly concurrency?: number;
   /** Connections to one host at once (default 8): a small service is not overwhelmed. */
   readonly hostConcurrency?: number;
+  /**
+   * The most time one pattern may run on one answer, in ms (default 100).
+   * A pattern past it counts as no match and matching goes on, as nmap's do
+   * at PCRE's match limit; the port's `service` event lists such rules in
+   * `overBudget`.
+   */
+  readonly matchBudgetMs?: number;
 }
+
+/**
+ * Events read ahead of the consumer at most: past this, the scan's stream is
+ * not read on until the consumer takes some (identifications under way still
+ * add theirs).
+ */
+export const MAX_BUFFERED_EVENTS = 1024;
 
 /** Connections to one host at once by default. */
 const DEFAULT_HOST_CONCURRENCY = 8;
 
-const SERVICE_OPTION_NAMES = new Set(['from', 'probes', 'intensity', 'allProbes', 'concurrency', 'hostConcurrency']);
+const SERVICE_OPTION_NAMES = new Set(['from', 'probes', 'intensity', 'allProbes', 'concurrency', 'hostConcurrency', 'matchBudgetMs']);
 
 /** Checks the detection options at the call (the scan's own are checked by the scanner). */
 function checkOptions(options: DetectServicesOptions): void {
@@ -46,6 +62,7 @@ function checkOptions(options: DetectServicesOptions): void {
   checkNumberOption('intensity', options.intensity, { min: 0, max: 9, integer: true, unit: 'nmap version intensity' });
   checkNumberOption('concurrency', options.concurrency, { min: 1, integer: true, unit: 'ports at once' });
   checkNumberOption('hostConcurrency', options.hostConcurrency, { min: 1, integer: true, unit: 'connections per host' });
+  checkNumberOption('matchBudgetMs', options.matchBudgetMs, { min: 1, unit: 'ms per pattern' });
   if (options.from !== undefined && (typeof options.from !== 'object' || options.from === null || !(Symbol.asyncIterator in options.from))) {
     throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid from: expected an async iterable of scan events (a scanner\'s result).');
   }
@@ -63,8 +80,8 @@ function scanOptionsOf(options: DetectServicesOptions): ConnectScanOptions {
 /** The `service` event of an identification. */
 function serviceEvent(port: PortEvent, found: ServiceIdentification): ServiceEvent {
   const base = { type: 'service' as const, address: port.address, family: port.family, protocol: port.protocol, port: port.port };
-  const tunnel = found.tls ? { tunnel: 'ssl' as const } : {};
-  if (found.tcpwrapped) return { ...base, name: 'tcpwrapped', cpe: [], method: 'probed', confidence: 10, soft: false, probe: 'NULL' };
+  const tunnel = { ...(found.tls ? { tunnel: 'ssl' as const } : {}), ...(found.overBudget.length > 0 ? { overBudget: found.overBudget } : {}) };
+  if (found.tcpwrapped) return { ...base, name: 'tcpwrapped', cpe: [], method: 'probed', confidence: 10, soft: false, probe: 'NULL', ...tunnel };
   const match = found.match;
   if (match) {
     const { name, soft, cpe, probe, source, line, ...fields } = match;
@@ -97,9 +114,11 @@ export function detectServices(options: DetectServicesOptions): AsyncGenerator<D
 
 async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<DetectionEvent, void, undefined> {
   const database = options.probes ?? defaultServiceProbes();
+  prepareMatching(database);
   const intensity = options.allProbes ? 9 : (options.intensity ?? DEFAULT_INTENSITY);
   const ports = pLimit(options.concurrency ?? 32);
-  const hosts = new Map<string, LimitFunction>();
+  const hosts = new Map<string, ConnectionSlots>();
+  const budget = options.matchBudgetMs === undefined ? {} : { budgetMs: options.matchBudgetMs };
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   // A scan run here is aborted with detection; a stream given is only asked to stop (its return()).
@@ -114,6 +133,15 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     wake = undefined;
     w?.();
   };
+  // The scan's stream waits here while the consumer has MAX_BUFFERED_EVENTS to read.
+  let space: (() => void) | undefined;
+  const taken = (): void => {
+    const s = space;
+    space = undefined;
+    s?.();
+  };
+  const onAbort = (): void => taken();
+  signal.addEventListener('abort', onAbort, { once: true });
   let pending = 0;
   let failure: { error: unknown } | undefined;
   let held: ScanEvent | undefined;
@@ -122,12 +150,12 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   const identify = (port: PortEvent): void => {
     let host = hosts.get(port.address);
     if (!host) {
-      host = pLimit(options.hostConcurrency ?? DEFAULT_HOST_CONCURRENCY);
+      host = new ConnectionSlots(options.hostConcurrency ?? DEFAULT_HOST_CONCURRENCY);
       hosts.set(port.address, host);
     }
     const connections = host;
     pending++;
-    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal }))
+    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal, ...budget }))
       .then(
         (found) => {
           if (!signal.aborted) ready.push(serviceEvent(port, found));
@@ -145,6 +173,8 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   const pump = (async () => {
     try {
       for (;;) {
+        while (ready.length >= MAX_BUFFERED_EVENTS && !signal.aborted) await new Promise<void>((resolve) => (space = resolve));
+        if (signal.aborted) break;
         const next = await iterator.next();
         if (next.done) break;
         const event = next.value;
@@ -167,7 +197,11 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
 
   try {
     for (;;) {
-      while (ready.length > 0) yield ready.shift() as DetectionEvent;
+      while (ready.length > 0) {
+        const event = ready.shift() as DetectionEvent;
+        if (ready.length < MAX_BUFFERED_EVENTS) taken();
+        yield event;
+      }
       if (failure) throw failure.error;
       if (sourceDone && pending === 0) break;
       await new Promise<void>((resolve) => {
@@ -178,6 +212,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     if (held) yield held;
   } finally {
     stop.abort();
+    signal.removeEventListener('abort', onAbort);
     if (options.from === undefined) await pump.catch(() => {});
     else void iterator.return?.();
   }

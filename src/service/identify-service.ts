@@ -11,11 +11,12 @@
  *
  * @module
  */
-import type { LimitFunction } from 'p-limit';
-import { matchServiceResponse, type ServiceMatch } from './match-response.js';
+import { setMaxListeners } from 'node:events';
+import type { ConnectionSlots } from './connection-slots.js';
+import { matchResponse, type MatchOutcome, type ServiceMatch } from './match-response.js';
 import { exchange, type ExchangeResult, type ExchangeTarget } from './probe-exchange.js';
 import type { ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
-import { probeCanFind, probesForPort } from './probe-plan.js';
+import { probeCanFind, probesForPort, sendPriorities } from './probe-plan.js';
 
 /** nmap's wait for a probe without `totalwaitms`. */
 export const DEFAULT_PROBE_WAIT_MS = 5000;
@@ -37,14 +38,18 @@ export interface ServiceIdentification {
   readonly unmatched: readonly { readonly probe: string; readonly bytes: Uint8Array }[];
   /** Probes whose exchange ran (sent), of those planned. */
   readonly probesSent: number;
+  /** Rules that ran past the matching budget on this port's answers (counted as no match), with where they are written. */
+  readonly overBudget: readonly { readonly source: string; readonly line: number }[];
 }
 
 /** Options of one identification. */
 export interface IdentifyOptions {
   readonly database: ServiceProbeDatabase;
   readonly intensity: number;
-  /** The host's connection limiter (shared by its ports). */
-  readonly connections: LimitFunction;
+  /** The host's connections (shared by its ports, handed out by plan position). */
+  readonly connections: ConnectionSlots;
+  /** Each pattern's time budget in ms (default: `DEFAULT_MATCH_BUDGET_MS`). */
+  readonly budgetMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -53,7 +58,7 @@ export interface IdentifyOptions {
  *
  * @example
  * ```ts
- * const found = await identifyService({ address: '127.0.0.1', family: 4, port: 22, protocol: 'tcp' }, { database: defaultServiceProbes(), intensity: 7, connections: pLimit(4) });
+ * const found = await identifyService({ address: '127.0.0.1', family: 4, port: 22, protocol: 'tcp' }, { database: defaultServiceProbes(), intensity: 7, connections: new ConnectionSlots(4) });
  * found.match?.product; // 'OpenSSH'
  * ```
  */
@@ -72,8 +77,9 @@ export async function identifyService(target: ServiceTarget, options: IdentifyOp
     if (plain.match?.name === 'ssl' && !plain.match.soft && target.protocol === 'tcp') {
       startTls();
       const tls = await (tlsWalk as Promise<ServiceIdentification>);
-      if (tls.match || tls.tcpwrapped) return { ...tls, probesSent: plain.probesSent + tls.probesSent };
-      return { ...plain, tls: true, probesSent: plain.probesSent + tls.probesSent };
+      const spent = { probesSent: plain.probesSent + tls.probesSent, overBudget: [...plain.overBudget, ...tls.overBudget] };
+      if (tls.match || tls.tcpwrapped) return { ...tls, ...spent };
+      return { ...plain, tls: true, ...spent };
     }
     return plain;
   } finally {
@@ -87,43 +93,83 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   const plan = probesForPort(database, target.protocol, target.port, { intensity: options.intensity, tls });
   const cut = new AbortController();
   const signals = options.signal ? AbortSignal.any([options.signal, cut.signal]) : cut.signal;
-  const matchOf = (probe: ServiceProbe, bytes: Uint8Array): ServiceMatch | undefined => matchServiceResponse(database, probe.name, bytes, { protocol: target.protocol });
+  // The answer checked while it arrives is the answer read in order, mostly: match it once.
+  const checked = new Map<ServiceProbe, { length: number; outcome: Promise<MatchOutcome> }>();
+  const overBudget = new Set<{ readonly source: string; readonly line: number }>();
+  const matchOf = async (probe: ServiceProbe, bytes: Uint8Array, priority: number): Promise<ServiceMatch | undefined> => {
+    let entry = checked.get(probe);
+    if (!entry || entry.length !== bytes.length) {
+      entry = { length: bytes.length, outcome: matchResponse(database, probe.name, bytes, withBudget({ protocol: target.protocol, priority }, options.budgetMs)) };
+      checked.set(probe, entry);
+    }
+    const outcome = await entry.outcome;
+    for (const rule of outcome.overBudget) overBudget.add(rule);
+    return outcome.match;
+  };
+  const rulesOver = (): { source: string; line: number }[] => [...overBudget].map(({ source, line }) => ({ source, line }));
   let sent = 0;
-  const running: Promise<ExchangeResult>[] = plan.map((probe) =>
-    options.connections(() => {
-      if (signals.aborted) return Promise.resolve<ExchangeResult>({ bytes: new Uint8Array(), end: 'aborted', elapsedMs: 0 });
-      sent++;
-      return exchange(target, {
-        protocol: target.protocol,
-        payload: probe.payload,
-        waitMs: probe.totalWaitMs ?? DEFAULT_PROBE_WAIT_MS,
-        tls,
-        signal: signals,
-        complete: (bytes) => {
-          const match = matchOf(probe, bytes);
-          if (match?.name === 'ssl' && !match.soft) onTls?.();
-          return match !== undefined && !match.soft;
+  setMaxListeners(2 * plan.length + 16, signals);
+  const priorities = sendPriorities(plan, { tls });
+  const notSent: ExchangeResult = { bytes: new Uint8Array(), end: 'aborted', elapsedMs: 0 };
+  // A hard match at position k makes the answers after k moot for the in-order walk, unless an
+  // earlier softmatch skips k: the exchanges after k are cut (freeing the host's connections), and
+  // one the walk turns out to need after all is run again.
+  const cuts: (AbortController | undefined)[] = [];
+  const launch = (position: number): Promise<ExchangeResult> => {
+    const probe = plan[position] as ServiceProbe;
+    const own = new AbortController();
+    cuts[position] = own;
+    const signal = AbortSignal.any([signals, own.signal]);
+    return options.connections
+      .run(
+        priorities[position] as number,
+        () => {
+          if (signal.aborted) return Promise.resolve(notSent);
+          sent++;
+          return exchange(target, {
+            protocol: target.protocol,
+            payload: probe.payload,
+            waitMs: probe.totalWaitMs ?? DEFAULT_PROBE_WAIT_MS,
+            tls,
+            signal,
+            complete: async (bytes) => {
+              const match = await matchOf(probe, bytes, position);
+              if (match && !match.soft) cutAfter(position);
+              if (match?.name === 'ssl' && !match.soft) onTls?.();
+              return match !== undefined && !match.soft;
+            },
+          });
         },
-      });
-    }),
-  );
+        signal,
+      )
+      .catch(() => notSent);
+  };
+  let read = 0;
+  const cutAfter = (position: number): void => {
+    for (let i = Math.max(position, read) + 1; i < plan.length; i++) cuts[i]?.abort();
+  };
+  const running: Promise<ExchangeResult>[] = plan.map((_, position) => launch(position));
   const unmatched: { probe: string; bytes: Uint8Array }[] = [];
   let soft: ServiceMatch | undefined;
   try {
     for (let i = 0; i < plan.length; i++) {
       const probe = plan[i] as ServiceProbe;
+      read = i;
       if (soft && !probeCanFind(probe, soft.name)) continue;
-      const result = await (running[i] as Promise<ExchangeResult>);
+      let result = await (running[i] as Promise<ExchangeResult>);
+      if (options.signal?.aborted) break;
+      if (result.end === 'aborted' && cuts[i]?.signal.aborted) result = await (running[i] = launch(i));
       if (options.signal?.aborted) break;
       if (result.end === 'failed' && i === 0) break; // the port does not take connections (any more): nothing to learn
       if (result.bytes.length === 0) {
         if (probe.name === 'NULL' && result.end === 'closed' && result.elapsedMs <= (probe.tcpWrappedMs ?? 0)) {
-          return { tcpwrapped: true, tls, unmatched, probesSent: sent };
+          return { tcpwrapped: true, tls, unmatched, probesSent: sent, overBudget: rulesOver() };
         }
         continue;
       }
-      const match = matchOf(probe, result.bytes);
-      if (match && !match.soft) return { match, tls, unmatched, probesSent: sent };
+      const match = await matchOf(probe, result.bytes, i);
+      if (options.signal?.aborted) break;
+      if (match && !match.soft) return { match, tls, unmatched, probesSent: sent, overBudget: rulesOver() };
       if (match && !soft) soft = match;
       else if (!match) unmatched.push({ probe: probe.name, bytes: result.bytes });
     }
@@ -132,5 +178,11 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
     // Exchanges still queued or out settle as aborted; wait so nothing is left open.
     await Promise.allSettled(running);
   }
-  return soft ? { match: soft, tls, unmatched, probesSent: sent } : { tls, unmatched, probesSent: sent };
+  const spent = { tls, unmatched, probesSent: sent, overBudget: rulesOver() };
+  return soft ? { match: soft, ...spent } : spent;
+}
+
+/** Match options with the budget, when one is given. */
+function withBudget<T extends object>(options: T, budgetMs: number | undefined): T & { readonly budgetMs?: number } {
+  return budgetMs === undefined ? options : { ...options, budgetMs };
 }

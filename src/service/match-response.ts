@@ -8,6 +8,7 @@
  * @module
  */
 import type { MatchRule, ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
+import { MatcherPool } from './matcher-pool.js';
 import { cleanField, fillTemplate, type MatchGroups } from './version-template.js';
 
 /** The version fields nmap reports for a service (its rule's `p v i h o d` and `cpe:` filled). */
@@ -57,7 +58,7 @@ export function matchingChain(database: ServiceProbeDatabase, probe: ServiceProb
 }
 
 /** The groups of a rule's match, by PCRE group number. */
-function groupsOf(rule: MatchRule, result: RegExpExecArray): MatchGroups {
+function groupsOf(rule: MatchRule, result: readonly (string | undefined)[]): MatchGroups {
   const groups: (string | undefined)[] = [result[0]];
   const map = rule.compiled.groupMap;
   for (let n = 1; n < map.length; n++) groups.push(result[map[n] as number]);
@@ -88,42 +89,159 @@ function filled(rule: MatchRule, probe: string, groups: MatchGroups): ServiceMat
   return match;
 }
 
+/** A pattern's time budget by default (ms): past it, the pattern counts as no match, as nmap's patterns do at PCRE's match limit. */
+export const DEFAULT_MATCH_BUDGET_MS = 100;
+
+/** Options of {@link matchServiceResponse}. */
+export interface MatchResponseOptions {
+  /** The protocol of the probe (`tcp` by default). */
+  readonly protocol?: 'tcp' | 'udp';
+  /** The most time one pattern may run (ms, default {@link DEFAULT_MATCH_BUDGET_MS}); past it the pattern is no match. */
+  readonly budgetMs?: number;
+  /** Responses with a lower number are matched first when the workers are busy (default 0): detection gives a probe's plan position. */
+  readonly priority?: number;
+}
+
+/**
+ * Starts the database's matching workers now, each compiling the patterns
+ * ahead of use (in slices, between requests), so the first answers of a
+ * scan do not pay for it. Detection calls it as it begins; the workers end
+ * by themselves when idle.
+ *
+ * @example
+ * ```ts
+ * prepareMatching(database);
+ * ```
+ */
+export function prepareMatching(database: ServiceProbeDatabase): void {
+  matcherOf(database).pool.start();
+}
+
+/** A match and the rules that ran out of time on the way to it. */
+export interface MatchOutcome {
+  readonly match: ServiceMatch | undefined;
+  /** Rules that ran past the budget (counted as no match). */
+  readonly overBudget: readonly MatchRule[];
+}
+
+/** The rules a response to one probe is matched against, in order, as the pool's indices. */
+interface ChainPlan {
+  readonly rules: readonly { readonly rule: MatchRule; readonly from: string }[];
+  readonly indices: readonly number[];
+  readonly soft: readonly boolean[];
+}
+
+interface DatabaseMatcher {
+  readonly pool: MatcherPool;
+  readonly chains: WeakMap<ServiceProbe, ChainPlan>;
+  /**
+   * Recent subjects on which patterns ran out of budget, with those
+   * patterns: a service that sends the same crafted answer to every probe
+   * costs each such pattern's budget once, not once per probe.
+   */
+  readonly slow: Map<string, Set<number>>;
+}
+
+/** Subjects remembered with their over-budget patterns (the oldest is forgotten first). */
+const SLOW_SUBJECTS = 32;
+
+/** Each database's workers (started on first use, ended when idle) and its chains, computed once. */
+const matchers = new WeakMap<ServiceProbeDatabase, DatabaseMatcher>();
+
+function matcherOf(database: ServiceProbeDatabase): DatabaseMatcher {
+  let matcher = matchers.get(database);
+  if (!matcher) {
+    const sources = database.probes.flatMap((probe) => probe.matches.map((rule) => rule.compiled.source));
+    matcher = { pool: new MatcherPool(sources), chains: new WeakMap(), slow: new Map() };
+    matchers.set(database, matcher);
+  }
+  return matcher;
+}
+
+function chainPlan(database: ServiceProbeDatabase, matcher: DatabaseMatcher, probe: ServiceProbe): ChainPlan {
+  let plan = matcher.chains.get(probe);
+  if (plan) return plan;
+  const first = new Map<ServiceProbe, number>();
+  let index = 0;
+  for (const p of database.probes) {
+    first.set(p, index);
+    index += p.matches.length;
+  }
+  const rules: { rule: MatchRule; from: string }[] = [];
+  const indices: number[] = [];
+  for (const from of matchingChain(database, probe)) {
+    const base = first.get(from) as number;
+    from.matches.forEach((rule, i) => {
+      rules.push({ rule, from: from.name });
+      indices.push(base + i);
+    });
+  }
+  plan = { rules, indices, soft: rules.map(({ rule }) => rule.soft) };
+  matcher.chains.set(probe, plan);
+  return plan;
+}
+
+/**
+ * Like {@link matchServiceResponse}, and also says which rules ran out of
+ * time. Every pattern runs in a worker thread with its time budget (see
+ * `guarded-match.ts`), so a response crafted to make a pattern backtrack
+ * costs that pattern's budget and never blocks the event loop.
+ *
+ * @example
+ * ```ts
+ * const { match, overBudget } = await matchResponse(database, 'NULL', banner);
+ * ```
+ */
+export async function matchResponse(database: ServiceProbeDatabase, probeName: string, bytes: Uint8Array, options: MatchResponseOptions = {}): Promise<MatchOutcome> {
+  const protocol = options.protocol ?? 'tcp';
+  const probe = database.probes.find((p) => p.name === probeName && p.protocol === protocol);
+  if (!probe) return { match: undefined, overBudget: [] };
+  const matcher = matcherOf(database);
+  const plan = chainPlan(database, matcher, probe);
+  if (plan.indices.length === 0) return { match: undefined, overBudget: [] };
+  const length = Math.min(bytes.length, MAX_MATCHED_BYTES);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
+  const known = matcher.slow.get(text);
+  const skip = known ? plan.indices.filter((index) => known.has(index)) : [];
+  const outcome = await matcher.pool.match(text, plan.indices, { budgetMs: options.budgetMs ?? DEFAULT_MATCH_BUDGET_MS, firstOnly: true, soft: plan.soft, skip, priority: options.priority ?? 0 });
+  if (outcome.overBudget.length > 0) {
+    const slow = matcher.slow.get(text) ?? new Set<number>();
+    for (const index of outcome.overBudget) slow.add(index);
+    matcher.slow.delete(text);
+    matcher.slow.set(text, slow);
+    if (matcher.slow.size > SLOW_SUBJECTS) matcher.slow.delete(matcher.slow.keys().next().value as string);
+  }
+  const ruleAt = new Map(plan.indices.map((index, pos) => [index, pos]));
+  const overBudget = [...skip, ...outcome.overBudget].map((index) => plan.rules[ruleAt.get(index) as number]?.rule as MatchRule);
+  let soft: ServiceMatch | undefined;
+  for (let pos = 0; pos < outcome.results.length; pos++) {
+    const result = outcome.results[pos];
+    if (!result) continue;
+    const { rule, from } = plan.rules[pos] as { rule: MatchRule; from: string };
+    if (rule.soft && soft) continue;
+    const match = filled(rule, from, groupsOf(rule, result));
+    if (!rule.soft) return { match, overBudget };
+    soft = match;
+  }
+  return { match: soft, overBudget };
+}
+
 /**
  * Matches a response to the probe `probeName` (of `protocol`, TCP by
  * default) against the database: the first hard match in nmap's order, or
  * the first softmatch, or undefined. The bytes are read as latin1, at most
- * {@link MAX_MATCHED_BYTES} of them.
+ * {@link MAX_MATCHED_BYTES} of them. Each pattern has a time budget
+ * (`budgetMs`); one that runs past it counts as no match and matching goes
+ * on, as nmap does at PCRE's match limit. The patterns run in worker threads
+ * (two per database, started on first use and ended when idle).
  *
  * @example
  * ```ts
  * const { database } = parseServiceProbes('Probe TCP NULL q||\nmatch ssh m|^SSH-([\\d.]+)-| p/SSH/ i/protocol $1/\n');
- * matchServiceResponse(database, 'NULL', Buffer.from('SSH-2.0-Example\r\n'));
+ * await matchServiceResponse(database, 'NULL', Buffer.from('SSH-2.0-Example\r\n'));
  * // { name: 'ssh', soft: false, product: 'SSH', extraInfo: 'protocol 2.0', ... }
  * ```
  */
-export function matchServiceResponse(
-  database: ServiceProbeDatabase,
-  probeName: string,
-  bytes: Uint8Array,
-  options: { readonly protocol?: 'tcp' | 'udp' } = {},
-): ServiceMatch | undefined {
-  const protocol = options.protocol ?? 'tcp';
-  const probe = database.probes.find((p) => p.name === probeName && p.protocol === protocol);
-  if (!probe) return undefined;
-  const length = Math.min(bytes.length, MAX_MATCHED_BYTES);
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
-  let soft: ServiceMatch | undefined;
-  for (const from of matchingChain(database, probe)) {
-    for (const rule of from.matches) {
-      if (rule.soft && soft) continue;
-      const regex = rule.compiled.regex;
-      regex.lastIndex = 0;
-      const result = regex.exec(text);
-      if (!result) continue;
-      const match = filled(rule, from.name, groupsOf(rule, result));
-      if (!rule.soft) return match;
-      soft = match;
-    }
-  }
-  return soft;
+export async function matchServiceResponse(database: ServiceProbeDatabase, probeName: string, bytes: Uint8Array, options: MatchResponseOptions = {}): Promise<ServiceMatch | undefined> {
+  return (await matchResponse(database, probeName, bytes, options)).match;
 }

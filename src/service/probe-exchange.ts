@@ -39,8 +39,12 @@ export interface ExchangeOptions {
   readonly waitMs: number;
   /** Through TLS (TCP only): the probe is sent once the handshake is done. */
   readonly tls?: boolean;
-  /** Called with everything received so far; true ends the exchange (the answer matched). */
-  readonly complete?: (bytes: Uint8Array) => boolean;
+  /**
+   * Called with everything received so far; true (or a promise of true)
+   * ends the exchange (the answer matched). One check runs at a time: bytes
+   * that arrive during a check are checked, all together, after it.
+   */
+  readonly complete?: (bytes: Uint8Array) => boolean | Promise<boolean>;
   readonly signal?: AbortSignal;
 }
 
@@ -96,12 +100,33 @@ function settler(
   };
 }
 
-/** Collects chunks up to the cap; calls `finish` once. */
+/** Collects chunks up to the cap, asks `complete` about them (one check at a time); calls `finish` once. */
 function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end'], error?: string) => void): { add(chunk: Uint8Array): void; bytes(): Uint8Array } {
   const chunks: Uint8Array[] = [];
   let length = 0;
   let joined: Uint8Array | undefined;
+  let checking = false;
+  let checkedLength = 0;
   const bytes = (): Uint8Array => (joined ??= Buffer.concat(chunks, length));
+  const check = (): void => {
+    const complete = options.complete;
+    if (!complete || checking || checkedLength === length) return;
+    checking = true;
+    checkedLength = length;
+    const settle = (done: boolean): void => {
+      checking = false;
+      if (done) finish('complete');
+      else check();
+    };
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = complete(bytes());
+    } catch {
+      verdict = false;
+    }
+    if (typeof verdict === 'boolean') settle(verdict);
+    else verdict.then(settle, () => settle(false));
+  };
   return {
     add(chunk) {
       if (length >= MAX_MATCHED_BYTES) return;
@@ -110,7 +135,7 @@ function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end']
       length += part.length;
       joined = undefined;
       if (length >= MAX_MATCHED_BYTES) finish('complete');
-      else if (options.complete?.(bytes())) finish('complete');
+      else check();
     },
     bytes,
   };

@@ -8,6 +8,10 @@
  * (`pcre-pattern.ts`); one that cannot be, or that matches the empty string
  * (nmap refuses those), is a diagnostic.
  *
+ * {@link parseServiceProbes} parses a text in one call (one turn of the
+ * event loop); {@link loadServiceProbes} reads a file and runs the same
+ * parser in slices of a few milliseconds, yielding between them.
+ *
  * The library never looks for nmap's own file. A user may pass it (its
  * licence, the NPSL, then applies to that use); the default database is the
  * project's own.
@@ -15,6 +19,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { PortscoutError } from '../errors.js';
 import { matchesEmpty, translatePcre } from './pcre-pattern.js';
 import { decodeProbeString } from './probe-string.js';
@@ -126,77 +131,93 @@ function parseTemplates(text: string): VersionTemplates | { error: string } {
 }
 
 /**
- * Parses the text of a file in the `nmap-service-probes` format (read it as
- * latin1). Errors are collected as diagnostics, never thrown.
- *
- * @param options.source the file name diagnostics and rules name (default `"service-probes"`)
- *
- * @example
- * ```ts
- * const { database, diagnostics } = parseServiceProbes('Probe TCP NULL q||\nmatch ftp m/^220 / p/Example FTP/\n');
- * database.probes[0].matches[0].service; // 'ftp'
- * diagnostics.length; // 0
- * ```
+ * The parser of one file, line by line, so that the same code parses a file
+ * in one call ({@link parseServiceProbes}) or in slices between turns of the
+ * event loop ({@link loadServiceProbes}): {@link ProbeFileParser.parseUntil}
+ * stops at a deadline and resumes where it stopped.
  */
-export function parseServiceProbes(text: string, options: { readonly source?: string } = {}): ParsedServiceProbes {
-  const source = options.source ?? 'service-probes';
-  const diagnostics: ProbeFileDiagnostic[] = [];
-  const probes: ServiceProbe[] = [];
-  const exclude = { tcp: [] as [number, number][], udp: [] as [number, number][] };
-  const names = new Set<string>();
-  let probe: ProbeDraft | undefined;
-  const report = (line: number, message: string): void => {
-    diagnostics.push({ source, line, message });
-  };
-  const finish = (): void => {
-    if (!probe) return;
-    probes.push({ ...probe, source });
-    probe = undefined;
-  };
+class ProbeFileParser {
+  readonly #source: string;
+  readonly #lines: string[];
+  #index = 0;
+  readonly #diagnostics: ProbeFileDiagnostic[] = [];
+  readonly #probes: ServiceProbe[] = [];
+  readonly #exclude = { tcp: [] as [number, number][], udp: [] as [number, number][] };
+  readonly #names = new Set<string>();
+  #probe: ProbeDraft | undefined;
+  #result: ParsedServiceProbes | undefined;
 
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const lineNo = index + 1;
-    const line = (lines[index] as string).replace(/\r$/, '');
+  constructor(text: string, source: string) {
+    this.#source = source;
+    this.#lines = text.split('\n');
+  }
+
+  /**
+   * Parses lines until all are read or `performance.now()` passes
+   * `deadline` (checked after each line; a line is never split). Returns
+   * the result when the file is done, undefined when there is more.
+   */
+  parseUntil(deadline: number): ParsedServiceProbes | undefined {
+    const lines = this.#lines;
+    while (this.#index < lines.length) {
+      this.#parseLine(lines[this.#index] as string, this.#index + 1);
+      this.#index++;
+      if (deadline !== Infinity && performance.now() >= deadline) return undefined;
+    }
+    return this.#finish();
+  }
+
+  #report(line: number, message: string): void {
+    this.#diagnostics.push({ source: this.#source, line, message });
+  }
+
+  #endProbe(): void {
+    if (!this.#probe) return;
+    this.#probes.push({ ...this.#probe, source: this.#source });
+    this.#probe = undefined;
+  }
+
+  #parseLine(raw: string, lineNo: number): void {
+    const line = raw.replace(/\r$/, '');
     const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (trimmed === '' || trimmed.startsWith('#')) return;
     const space = trimmed.search(/\s/);
     const directive = space < 0 ? trimmed : trimmed.slice(0, space);
     const rest = space < 0 ? '' : trimmed.slice(space + 1).trimStart();
 
     if (directive === 'Exclude') {
       const parsed = parseExclude(rest);
-      if (!parsed) report(lineNo, `Exclude: cannot read the port list ${JSON.stringify(rest)}`);
+      if (!parsed) this.#report(lineNo, `Exclude: cannot read the port list ${JSON.stringify(rest)}`);
       else {
-        exclude.tcp.push(...parsed.tcp);
-        exclude.udp.push(...parsed.udp);
+        this.#exclude.tcp.push(...parsed.tcp);
+        this.#exclude.udp.push(...parsed.udp);
       }
-      continue;
+      return;
     }
     if (directive === 'Probe') {
-      finish();
+      this.#endProbe();
       const m = /^(TCP|UDP)\s+(\S+)\s+q(.*)$/.exec(rest);
       if (!m) {
-        report(lineNo, `Probe: expected "Probe TCP|UDP <name> q|<string>|", got ${JSON.stringify(trimmed.slice(0, 80))}`);
-        continue;
+        this.#report(lineNo, `Probe: expected "Probe TCP|UDP <name> q|<string>|", got ${JSON.stringify(trimmed.slice(0, 80))}`);
+        return;
       }
       const quoted = delimited(`q${m[3]}`, 1);
       if (!quoted) {
-        report(lineNo, `Probe ${m[2]}: the probe string has no closing delimiter`);
-        continue;
+        this.#report(lineNo, `Probe ${m[2]}: the probe string has no closing delimiter`);
+        return;
       }
       const payload = decodeProbeString(quoted.text);
       if (!(payload instanceof Uint8Array)) {
-        report(lineNo, `Probe ${m[2]}: ${payload.error}`);
-        continue;
+        this.#report(lineNo, `Probe ${m[2]}: ${payload.error}`);
+        return;
       }
       const after = `q${m[3]}`.slice(quoted.end).trim();
-      if (after !== '' && after !== 'no-payload') report(lineNo, `Probe ${m[2]}: unknown option ${JSON.stringify(after)} after the probe string (ignored)`);
+      if (after !== '' && after !== 'no-payload') this.#report(lineNo, `Probe ${m[2]}: unknown option ${JSON.stringify(after)} after the probe string (ignored)`);
       const protocol = m[1] === 'TCP' ? 'tcp' : 'udp';
       const key = `${protocol}/${m[2]}`;
-      if (names.has(key)) report(lineNo, `Probe ${m[2]}: a ${m[1]} probe of that name exists already; this one is used too`);
-      names.add(key);
-      probe = {
+      if (this.#names.has(key)) this.#report(lineNo, `Probe ${m[2]}: a ${m[1]} probe of that name exists already; this one is used too`);
+      this.#names.add(key);
+      this.#probe = {
         protocol,
         name: m[2] as string,
         payload,
@@ -210,55 +231,88 @@ export function parseServiceProbes(text: string, options: { readonly source?: st
         matches: [],
         line: lineNo,
       };
-      continue;
+      return;
     }
+    const probe = this.#probe;
     if (!probe) {
-      report(lineNo, `${directive}: outside of a Probe section (ignored)`);
-      continue;
+      this.#report(lineNo, `${directive}: outside of a Probe section (ignored)`);
+      return;
     }
     switch (directive) {
       case 'match':
       case 'softmatch': {
-        const rule = parseMatch(directive === 'softmatch', rest, source, lineNo);
-        if ('error' in rule) report(lineNo, `${directive}: ${rule.error}`);
+        const rule = parseMatch(directive === 'softmatch', rest, this.#source, lineNo);
+        if ('error' in rule) this.#report(lineNo, `${directive}: ${rule.error}`);
         else probe.matches.push(rule);
-        continue;
+        return;
       }
       case 'ports':
       case 'sslports': {
         const ranges = parsePortList(rest);
-        if (!ranges) report(lineNo, `${directive}: cannot read the port list ${JSON.stringify(rest.slice(0, 60))}`);
+        if (!ranges) this.#report(lineNo, `${directive}: cannot read the port list ${JSON.stringify(rest.slice(0, 60))}`);
         else (directive === 'ports' ? probe.ports : probe.sslPorts).push(...ranges);
-        continue;
+        return;
       }
       case 'totalwaitms':
       case 'tcpwrappedms':
       case 'rarity': {
         const value = /^\d+$/.test(rest) ? Number(rest) : Number.NaN;
         if (!Number.isSafeInteger(value) || (directive === 'rarity' && (value < 1 || value > 9))) {
-          report(lineNo, `${directive}: expected ${directive === 'rarity' ? 'an integer 1-9' : 'milliseconds'}, got ${JSON.stringify(rest)}`);
+          this.#report(lineNo, `${directive}: expected ${directive === 'rarity' ? 'an integer 1-9' : 'milliseconds'}, got ${JSON.stringify(rest)}`);
         } else if (directive === 'rarity') probe.rarity = value;
         else if (directive === 'totalwaitms') probe.totalWaitMs = value;
         else probe.tcpWrappedMs = value;
-        continue;
+        return;
       }
       case 'fallback':
         probe.fallback.push(...rest.split(',').map((name) => name.trim()).filter(Boolean));
-        continue;
+        return;
       default:
-        report(lineNo, `unknown directive ${JSON.stringify(directive)} (ignored)`);
+        this.#report(lineNo, `unknown directive ${JSON.stringify(directive)} (ignored)`);
     }
   }
-  finish();
-  for (const p of probes) {
-    for (const name of p.fallback) {
-      if (!probes.some((other) => other.name === name)) {
-        diagnostics.push({ source, line: p.line, message: `Probe ${p.name}: fallback ${JSON.stringify(name)} names no probe` });
+
+  /** The last probe, the checks that need the whole file (fallbacks), and the result. */
+  #finish(): ParsedServiceProbes {
+    if (this.#result) return this.#result;
+    this.#endProbe();
+    const probes = this.#probes;
+    const known = new Set(probes.map((p) => p.name));
+    for (const p of probes) {
+      for (const name of p.fallback) {
+        if (!known.has(name)) this.#report(p.line, `Probe ${p.name}: fallback ${JSON.stringify(name)} names no probe`);
       }
     }
+    this.#result = { database: { probes, exclude: this.#exclude, source: this.#source }, diagnostics: this.#diagnostics };
+    return this.#result;
   }
-  return { database: { probes, exclude, source }, diagnostics };
 }
+
+/**
+ * Parses the text of a file in the `nmap-service-probes` format (read it as
+ * latin1). Errors are collected as diagnostics, never thrown.
+ *
+ * It parses the whole text in one call, so in one turn of the event loop:
+ * a few milliseconds for a small file, but most of a second for nmap's own
+ * (about 12,000 rules, every pattern translated). To read a large file
+ * without blocking other work, use {@link loadServiceProbes}, which parses
+ * the same way (same result, same diagnostics) in slices.
+ *
+ * @param options.source the file name diagnostics and rules name (default `"service-probes"`)
+ *
+ * @example
+ * ```ts
+ * const { database, diagnostics } = parseServiceProbes('Probe TCP NULL q||\nmatch ftp m/^220 / p/Example FTP/\n');
+ * database.probes[0].matches[0].service; // 'ftp'
+ * diagnostics.length; // 0
+ * ```
+ */
+export function parseServiceProbes(text: string, options: { readonly source?: string } = {}): ParsedServiceProbes {
+  return new ProbeFileParser(text, options.source ?? 'service-probes').parseUntil(Infinity) as ParsedServiceProbes;
+}
+
+/** The longest a slice of {@link loadServiceProbes} parses before it yields to the event loop. */
+const SLICE_MS = 5;
 
 /** One `match`/`softmatch` line after its directive. */
 function parseMatch(soft: boolean, rest: string, source: string, line: number): MatchRule | { error: string } {
@@ -288,7 +342,15 @@ function parseMatch(soft: boolean, rest: string, source: string, line: number): 
 }
 
 /**
- * Reads and parses a probe file (latin1).
+ * Reads and parses a probe file (latin1), with the same result and
+ * diagnostics as {@link parseServiceProbes} on its text.
+ *
+ * It never holds the event loop for long: the file is read asynchronously
+ * and parsed in slices of about 5 ms (a slice ends after the line that
+ * passes its time; one line is never split), with a `setImmediate` turn
+ * between slices, so timers, sockets and other work go on while nmap's own
+ * file (about 12,000 rules) loads. The whole load takes about as long as
+ * one synchronous parse (half a second to a second for nmap's file).
  *
  * @throws PortscoutError `ERR_INVALID_OPTION` when the file cannot be read
  * @example
@@ -303,6 +365,11 @@ export async function loadServiceProbes(path: string): Promise<ParsedServiceProb
   } catch (error) {
     throw new PortscoutError('ERR_INVALID_OPTION', `Cannot read the service probe file ${JSON.stringify(path)}: ${(error as Error).message}. Pass the path of a file in nmap-service-probes format.`, { cause: error });
   }
-  return parseServiceProbes(text, { source: path });
+  const parser = new ProbeFileParser(text, path);
+  for (;;) {
+    const result = parser.parseUntil(performance.now() + SLICE_MS);
+    if (result) return result;
+    await yieldTurn();
+  }
 }
 

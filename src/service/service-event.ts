@@ -33,6 +33,11 @@ export interface ServiceEvent extends VersionFields {
   readonly soft: boolean;
   /** The file and line of the rule that matched. */
   readonly rule?: { readonly source: string; readonly line: number };
+  /**
+   * Rules that ran past the matching budget (`matchBudgetMs`) on this port's
+   * answers and counted as no match: a hostile or unusual answer. Absent when none did.
+   */
+  readonly overBudget?: readonly { readonly source: string; readonly line: number }[];
 }
 
 /** What `detectServices` yields: the scan's events, unchanged, and `service` events. */

@@ -1,0 +1,103 @@
+/**
+ * The probe runner's scheduling: connections handed out by plan position,
+ * waits given up on abort, and the cut of moot exchanges after a hard match
+ * (with the exchange run again when an earlier softmatch makes the walk
+ * need it after all). Loopback servers only.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionSlots } from '../../src/service/connection-slots.js';
+import { identifyService } from '../../src/service/identify-service.js';
+import { parseServiceProbes } from '../../src/service/probe-file.js';
+import { sendPriorities, probesForPort } from '../../src/service/probe-plan.js';
+
+describe('ConnectionSlots', () => {
+  it('serves the lowest priority first, first come among equals, at most limit at once', async () => {
+    const slots = new ConnectionSlots(1);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = slots.run(5, () => new Promise<void>((resolve) => (release = resolve)));
+    const later = [slots.run(3, async () => void order.push('3a')), slots.run(9, async () => void order.push('9')), slots.run(3, async () => void order.push('3b')), slots.run(0, async () => void order.push('0'))];
+    expect(slots.running).toBe(1);
+    expect(slots.pending).toBe(4);
+    release();
+    await Promise.all([first, ...later]);
+    expect(order).toEqual(['0', '3a', '3b', '9']);
+  });
+
+  it('a wait given up on abort leaves the queue and rejects', async () => {
+    const slots = new ConnectionSlots(1);
+    let release!: () => void;
+    const busy = slots.run(0, () => new Promise<void>((resolve) => (release = resolve)));
+    const stop = new AbortController();
+    const waiting = slots.run(1, async () => 'ran', stop.signal);
+    stop.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    expect(slots.pending).toBe(0);
+    release();
+    await busy;
+    await expect(slots.run(0, async () => 'now', stop.signal)).rejects.toThrow('gone');
+  });
+});
+
+describe('identifyService scheduling', () => {
+  // NULL listens; Soft softmatches "x"; Other hard-matches "y" at once (and cannot find x);
+  // Late is the one that finds x. nmap's walk: NULL, Soft (soft x), Other skipped, Late: x 2.0.
+  const { database, diagnostics } = parseServiceProbes(
+    [
+      'Probe TCP NULL q||',
+      'totalwaitms 400',
+      'Probe TCP Soft q|SOFT\\n|',
+      'totalwaitms 400',
+      'softmatch x m|^soft|',
+      'Probe TCP Other q|OTHER\\n|',
+      'totalwaitms 400',
+      'match y m|^other| p/Y/',
+      'Probe TCP Late q|LATE\\n|',
+      'totalwaitms 400',
+      'match x m|^late ([\\d.]+)| p/X/ v/$1/',
+      'match y m|^late| p/Y late/',
+    ].join('\n'),
+    { source: 'schedule' },
+  );
+  let server: Server;
+  let port = 0;
+  const connections: Socket[] = [];
+  let lateAnswers = 0;
+
+  beforeAll(async () => {
+    expect(diagnostics).toEqual([]);
+    server = createServer((socket) => {
+      connections.push(socket);
+      socket.on('error', () => {});
+      socket.on('data', (data) => {
+        const line = data.toString('latin1');
+        if (line.startsWith('SOFT')) setTimeout(() => socket.write('soft\n'), 150);
+        if (line.startsWith('OTHER')) socket.write('other\n');
+        if (line.startsWith('LATE')) setTimeout(() => {
+          lateAnswers++;
+          socket.write('late 2.0\n');
+        }, 100);
+      });
+    });
+    port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  });
+  afterAll(() => server.close());
+
+  it('sends the probes that tell TLS right after NULL, unless already through TLS', () => {
+    const tlsDb = parseServiceProbes('Probe TCP NULL q||\nProbe TCP A q|a|\nProbe TCP B q|b|\nmatch ssl m|^\\x16\\x03|\n', { source: 't' }).database;
+    const plan = probesForPort(tlsDb, 'tcp', 1);
+    expect(plan.map((p) => p.name)).toEqual(['NULL', 'A', 'B']);
+    expect(sendPriorities(plan)).toEqual([0, 2, 1]);
+    expect(sendPriorities(plan, { tls: true })).toEqual([0, 2, 3]);
+  });
+
+  it("gives nmap's sequential answer: a hard match that an earlier softmatch skips cuts nothing it needs", async () => {
+    const found = await identifyService({ address: '127.0.0.1', family: 4, port, protocol: 'tcp' }, { database, intensity: 9, connections: new ConnectionSlots(8) });
+    expect(found.match).toMatchObject({ name: 'x', product: 'X', version: '2.0', probe: 'Late', soft: false });
+    // Other's hard match came first and cut Late; the walk needed Late after the softmatch and ran it again.
+    expect(lateAnswers).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connections.filter((s) => !s.destroyed && s.readyState === 'open')).toEqual([]);
+  });
+});
