@@ -17,6 +17,7 @@ import { ConnectionSlots } from './connection-slots.js';
 import { defaultServiceProbes } from './default-probes.js';
 import { identifyService, type ServiceIdentification } from './identify-service.js';
 import { prepareMatching } from './match-response.js';
+import { serviceFingerprint } from './service-fingerprint.js';
 import type { ServiceProbeDatabase } from './probe-database.js';
 import { DEFAULT_INTENSITY } from './probe-plan.js';
 import type { DetectionEvent, ServiceEvent } from './service-event.js';
@@ -77,10 +78,20 @@ function scanOptionsOf(options: DetectServicesOptions): ConnectScanOptions {
   return Object.fromEntries(Object.entries(options).filter(([key]) => !SERVICE_OPTION_NAMES.has(key))) as unknown as ConnectScanOptions;
 }
 
+/**
+ * nmap's submission fingerprint of a port that answered but got no hard
+ * match, at intensity 7 or more, as nmap prints it.
+ */
+function fingerprintOf(port: PortEvent, found: ServiceIdentification, intensity: number): { fingerprint?: string } {
+  if ((found.match && !found.match.soft) || found.tcpwrapped || found.responses.length === 0 || intensity < 7) return {};
+  const text = serviceFingerprint({ port: port.port, protocol: port.protocol, ...(found.tls ? { tunnel: 'ssl' as const } : {}), responses: found.responses, intensity, date: new Date() });
+  return text === undefined ? {} : { fingerprint: text };
+}
+
 /** The `service` event of an identification. */
-function serviceEvent(port: PortEvent, found: ServiceIdentification): ServiceEvent {
+function serviceEvent(port: PortEvent, found: ServiceIdentification, intensity: number): ServiceEvent {
   const base = { type: 'service' as const, address: port.address, family: port.family, protocol: port.protocol, port: port.port };
-  const tunnel = { ...(found.tls ? { tunnel: 'ssl' as const } : {}), ...(found.overBudget.length > 0 ? { overBudget: found.overBudget } : {}) };
+  const tunnel = { ...(found.tls ? { tunnel: 'ssl' as const } : {}), ...(found.overBudget.length > 0 ? { overBudget: found.overBudget } : {}), ...fingerprintOf(port, found, intensity) };
   if (found.tcpwrapped) return { ...base, name: 'tcpwrapped', cpe: [], method: 'probed', confidence: 10, soft: false, probe: 'NULL', ...tunnel };
   const match = found.match;
   if (match) {
@@ -158,7 +169,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal, ...budget }))
       .then(
         (found) => {
-          if (!signal.aborted) ready.push(serviceEvent(port, found));
+          if (!signal.aborted) ready.push(serviceEvent(port, found, intensity));
         },
         (error: unknown) => {
           failure ??= { error };

@@ -16,7 +16,7 @@ import type { ConnectionSlots } from './connection-slots.js';
 import { matchResponse, type MatchOutcome, type ServiceMatch } from './match-response.js';
 import { exchange, type ExchangeResult, type ExchangeTarget } from './probe-exchange.js';
 import type { ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
-import { probeCanFind, probesForPort, sendPriorities } from './probe-plan.js';
+import { probeCanFind, probesForPort } from './probe-plan.js';
 
 /** nmap's wait for a probe without `totalwaitms`. */
 export const DEFAULT_PROBE_WAIT_MS = 5000;
@@ -34,8 +34,8 @@ export interface ServiceIdentification {
   readonly tcpwrapped?: boolean;
   /** Whether it was found through TLS. */
   readonly tls: boolean;
-  /** The answers of the probes that got one and matched nothing (for a fingerprint), in plan order. */
-  readonly unmatched: readonly { readonly probe: string; readonly bytes: Uint8Array }[];
+  /** Every answer read, in plan order, with its probe (through TLS when `tls`): what nmap's submission fingerprint records. */
+  readonly responses: readonly { readonly probe: string; readonly bytes: Uint8Array }[];
   /** Probes whose exchange ran (sent), of those planned. */
   readonly probesSent: number;
   /** Rules that ran past the matching budget on this port's answers (counted as no match), with where they are written. */
@@ -109,7 +109,6 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   const rulesOver = (): { source: string; line: number }[] => [...overBudget].map(({ source, line }) => ({ source, line }));
   let sent = 0;
   setMaxListeners(2 * plan.length + 16, signals);
-  const priorities = sendPriorities(plan, { tls });
   const notSent: ExchangeResult = { bytes: new Uint8Array(), end: 'aborted', elapsedMs: 0 };
   // A hard match at position k makes the answers after k moot for the in-order walk, unless an
   // earlier softmatch skips k: the exchanges after k are cut (freeing the host's connections), and
@@ -122,7 +121,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
     const signal = AbortSignal.any([signals, own.signal]);
     return options.connections
       .run(
-        priorities[position] as number,
+        position,
         () => {
           if (signal.aborted) return Promise.resolve(notSent);
           sent++;
@@ -149,7 +148,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
     for (let i = Math.max(position, read) + 1; i < plan.length; i++) cuts[i]?.abort();
   };
   const running: Promise<ExchangeResult>[] = plan.map((_, position) => launch(position));
-  const unmatched: { probe: string; bytes: Uint8Array }[] = [];
+  const responses: { probe: string; bytes: Uint8Array }[] = [];
   let soft: ServiceMatch | undefined;
   try {
     for (let i = 0; i < plan.length; i++) {
@@ -163,22 +162,22 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
       if (result.end === 'failed' && i === 0) break; // the port does not take connections (any more): nothing to learn
       if (result.bytes.length === 0) {
         if (probe.name === 'NULL' && result.end === 'closed' && result.elapsedMs <= (probe.tcpWrappedMs ?? 0)) {
-          return { tcpwrapped: true, tls, unmatched, probesSent: sent, overBudget: rulesOver() };
+          return { tcpwrapped: true, tls, responses, probesSent: sent, overBudget: rulesOver() };
         }
         continue;
       }
+      responses.push({ probe: probe.name, bytes: result.bytes });
       const match = await matchOf(probe, result.bytes, i);
       if (options.signal?.aborted) break;
-      if (match && !match.soft) return { match, tls, unmatched, probesSent: sent, overBudget: rulesOver() };
+      if (match && !match.soft) return { match, tls, responses, probesSent: sent, overBudget: rulesOver() };
       if (match && !soft) soft = match;
-      else if (!match) unmatched.push({ probe: probe.name, bytes: result.bytes });
     }
   } finally {
     cut.abort();
     // Exchanges still queued or out settle as aborted; wait so nothing is left open.
     await Promise.allSettled(running);
   }
-  const spent = { tls, unmatched, probesSent: sent, overBudget: rulesOver() };
+  const spent = { tls, responses, probesSent: sent, overBudget: rulesOver() };
   return soft ? { match: soft, ...spent } : spent;
 }
 

@@ -934,6 +934,66 @@ export function translatePcre(pattern: string, flags: PcreFlags = {}): Translate
  * ```
  */
 export function matchesEmpty(t: TranslatedPattern): boolean {
+  if (startsWithInput(t.source)) return false;
   t.regex.lastIndex = 0;
   return t.regex.test('');
+}
+
+/**
+ * A quick proof, on a translated (JavaScript) source, that a match needs at
+ * least one character: no alternation at the top level, and the first item
+ * after an optional `^` is a character, a class or an escape that stands for
+ * one, with no quantifier that allows zero of it. Most nmap patterns start
+ * this way (`^SSH-`, `^\x16\x03`), and running them on `''` to find out would
+ * compile every one of them on the main thread. False means "not proven".
+ */
+export function startsWithInput(source: string): boolean {
+  // no `|` outside groups and classes
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return false;
+  }
+  let i = source.startsWith('^') ? 1 : 0;
+  const c = source[i];
+  if (c === undefined) return false;
+  if (c === '\\') {
+    const e = source[i + 1];
+    if (e === undefined || /[bBk1-9]/.test(e)) return false;
+    if (e === 'x') i += 4;
+    else if (e === 'u') i += 6;
+    else if (e === 'c') i += 3;
+    else if (e === '0') i += 2;
+    else i += 2;
+  } else if (c === '[') {
+    let j = i + 1;
+    if (source[j] === '^') j++;
+    if (source[j] === ']') return false; // JS's [] or [^]: leave it to the regex
+    for (; j < source.length && source[j] !== ']'; j++) if (source[j] === '\\') j++;
+    if (j >= source.length) return false;
+    i = j + 1;
+  } else if ('()[]{}|?*+$^'.includes(c)) {
+    return false;
+  } else {
+    i += 1;
+  }
+  const q = source[i];
+  if (q === '?' || q === '*') return false;
+  if (q === '{') {
+    const least = /^\{(\d*)/.exec(source.slice(i, i + 12))?.[1] ?? '';
+    if (least === '' || Number(least) === 0) return false;
+  }
+  return true;
 }

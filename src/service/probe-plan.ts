@@ -57,20 +57,3 @@ export function probeCanFind(probe: ServiceProbe, service: string): boolean {
   return probe.matches.some((rule) => rule.service === service);
 }
 
-/**
- * The order in which a plan's probes get connections, as priorities (lower
- * first): the first probe (NULL), then, unless the plan is already through
- * TLS, the probes that can tell TLS (a hard `ssl` rule, so the walk through
- * TLS can start early), then the rest in
- * plan order. Only sending changes order; answers are still read in plan
- * order, so the result stays nmap's.
- *
- * @example
- * ```ts
- * sendPriorities(probesForPort(database, 'tcp', 443)); // [0, 2, 1, ...]: TLSSessionReq before GetRequest
- * ```
- */
-export function sendPriorities(plan: readonly ServiceProbe[], options: { readonly tls?: boolean } = {}): number[] {
-  const tellsTls = (probe: ServiceProbe): boolean => options.tls !== true && probe.matches.some((rule) => rule.service === 'ssl' && !rule.soft);
-  return plan.map((probe, position) => (position === 0 ? 0 : tellsTls(probe) ? 1 : position + 1));
-}

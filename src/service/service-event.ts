@@ -38,6 +38,12 @@ export interface ServiceEvent extends VersionFields {
    * answers and counted as no match: a hostile or unusual answer. Absent when none did.
    */
   readonly overBudget?: readonly { readonly source: string; readonly line: number }[];
+  /**
+   * nmap's submission fingerprint (`SF-Port…` lines, joined with `\n`) of a
+   * port that answered but got no hard match, at intensity 7 or more, so the
+   * service can be reported and a rule written for it.
+   */
+  readonly fingerprint?: string;
 }
 
 /** What `detectServices` yields: the scan's events, unchanged, and `service` events. */

@@ -2,7 +2,8 @@
  * Service detection over a connect scan, against real servers on loopback
  * (node's net, http and tls servers speaking the protocols' first words):
  * an SSH banner, an HTTP server, HTTP through TLS, a service that closes at
- * once (tcpwrapped) and one that never speaks (the services table's name).
+ * once (tcpwrapped), one that never speaks (the services table's name) and
+ * one whose banner nothing matches (the submission fingerprint).
  * The probe waits are cut to 300 ms in a copy of the default database.
  */
 import { createServer as createTcpServer, type Server } from 'node:net';
@@ -51,7 +52,11 @@ describe('detectServices on loopback', () => {
       socket.destroy();
     });
     const silent = createTcpServer((socket) => socket.on('error', () => {}));
-    for (const [name, server] of [['ssh', ssh], ['http', http], ['https', https], ['wrapped', wrapped], ['silent', silent]] as const) {
+    const odd = createTcpServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('WELCOME TO ODD 7\r\n\x00\x01');
+    });
+    for (const [name, server] of [['ssh', ssh], ['http', http], ['https', https], ['wrapped', wrapped], ['silent', silent], ['odd', odd]] as const) {
       servers.push(server);
       port[name] = await listen(server as Server);
     }
@@ -68,14 +73,21 @@ describe('detectServices on loopback', () => {
     for await (const event of detectServices({ from: tcpConnectScan({ targets: '127.0.0.1', ports: list, skipDiscovery: true }), probes: FAST.database })) events.push(event);
     const wallMs = performance.now() - started;
     expect(events.at(-1)?.type).toBe('done');
-    expect(events.filter((e) => e.type === 'port')).toHaveLength(5);
+    expect(events.filter((e) => e.type === 'port')).toHaveLength(6);
     const services = new Map(events.filter((e): e is ServiceEvent => e.type === 'service').map((e) => [e.port, e]));
-    expect(services.size).toBe(5);
+    expect(services.size).toBe(6);
     expect(services.get(port.ssh!)).toMatchObject({ name: 'ssh', product: 'OpenSSH', version: '9.2p1 Debian 2+deb12u3', method: 'probed', confidence: 10, probe: 'NULL', soft: false, rule: { source: 'fast' } });
     expect(services.get(port.http!)).toMatchObject({ name: 'http', product: 'nginx', version: '1.22.1', probe: 'GetRequest', cpe: ['cpe:/a:igor_sysoev:nginx:1.22.1'] });
     expect(services.get(port.https!)).toMatchObject({ name: 'http', product: 'nginx', tunnel: 'ssl', probe: 'GetRequest' });
     expect(services.get(port.wrapped!)).toMatchObject({ name: 'tcpwrapped', method: 'probed' });
     expect(services.get(port.silent!)).toMatchObject({ method: 'table', confidence: 3 });
+    expect(services.get(port.silent!)?.fingerprint).toBeUndefined();
+    // An answer that matched nothing: nmap's submission fingerprint, its banner in the NULL record.
+    const odd = services.get(port.odd!);
+    expect(odd).toMatchObject({ method: 'table' });
+    expect(odd?.fingerprint).toMatch(new RegExp(`^SF-Port${port.odd}-TCP:V=portscout-[^%]+%I=7%D=\\d+/\\d+%Time=[0-9A-F]+%P=`));
+    expect(odd?.fingerprint?.replace(/\nSF:/g, '')).toContain('%r(NULL,14,"WELCOME\\x20TO\\x20ODD\\x207\\r\\n\\0\\x01")');
+    expect(services.get(port.ssh!)?.fingerprint).toBeUndefined();
     // The probes' waits ran side by side: well under the sum of 300 ms waits of the walks in a row.
     console.log(`[service] 5 loopback ports identified in ${Math.round(wallMs)} ms`);
   }, 30_000);

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionSlots } from '../../src/service/connection-slots.js';
 import { identifyService } from '../../src/service/identify-service.js';
 import { parseServiceProbes } from '../../src/service/probe-file.js';
-import { sendPriorities, probesForPort } from '../../src/service/probe-plan.js';
 
 describe('ConnectionSlots', () => {
   it('serves the lowest priority first, first come among equals, at most limit at once', async () => {
@@ -83,14 +82,6 @@ describe('identifyService scheduling', () => {
     port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
   });
   afterAll(() => server.close());
-
-  it('sends the probes that tell TLS right after NULL, unless already through TLS', () => {
-    const tlsDb = parseServiceProbes('Probe TCP NULL q||\nProbe TCP A q|a|\nProbe TCP B q|b|\nmatch ssl m|^\\x16\\x03|\n', { source: 't' }).database;
-    const plan = probesForPort(tlsDb, 'tcp', 1);
-    expect(plan.map((p) => p.name)).toEqual(['NULL', 'A', 'B']);
-    expect(sendPriorities(plan)).toEqual([0, 2, 1]);
-    expect(sendPriorities(plan, { tls: true })).toEqual([0, 2, 3]);
-  });
 
   it("gives nmap's sequential answer: a hard match that an earlier softmatch skips cuts nothing it needs", async () => {
     const found = await identifyService({ address: '127.0.0.1', family: 4, port, protocol: 'tcp' }, { database, intensity: 9, connections: new ConnectionSlots(8) });

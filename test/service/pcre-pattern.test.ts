@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { matchesEmpty, translatePcre, type PcreFlags, type TranslatedPattern } from '../../src/service/pcre-pattern.js';
+import { matchesEmpty, startsWithInput, translatePcre, type PcreFlags, type TranslatedPattern } from '../../src/service/pcre-pattern.js';
 
 const NMAP_FILE = '/usr/share/nmap/nmap-service-probes';
 
@@ -307,6 +307,18 @@ describe('matchesEmpty', () => {
     expect(matchesEmpty(tr('x*'))).toBe(true);
     expect(matchesEmpty(tr('^$'))).toBe(true);
     expect(matchesEmpty(tr('^x'))).toBe(false);
+  });
+
+  it('proves a first character needed only when it is: the quick proof agrees with running the regex on ""', () => {
+    const sources = ['x*', '^$', '^x', '^x?', '^x{0,2}', '^x{2}', '^x{1,}', '^[a]*', '^[a]+', '^(a)', 'a|b', '^a|', '^\\x16\\x03', '^\\b', '^[^]', '^a{,3}', '^\\1', '^\\d\\d', '^[\\]]*', '^.', '(?=a)', '^\\x00?'];
+    const proven: string[] = [];
+    for (const source of sources) {
+      if (startsWithInput(source)) {
+        proven.push(source);
+        expect(new RegExp(source).test(''), source).toBe(false);
+      }
+    }
+    expect(proven).toEqual(['^x', '^x{2}', '^x{1,}', '^[a]+', '^\\x16\\x03', '^\\d\\d', '^.']);
   });
 });
 
