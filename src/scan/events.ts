@@ -172,17 +172,19 @@ export interface StartEvent {
  */
 export interface ProgressEvent {
   readonly type: 'progress';
-  /** `'discovery'` while hosts are pinged, `'ports'` after. */
-  readonly phase: 'discovery' | 'ports';
+  /** `'discovery'` while hosts are pinged, `'ports'` after; `'service'` for service detection (its `done`/`total` are ports identified/to identify). */
+  readonly phase: 'discovery' | 'ports' | 'service';
   /** Units of this phase settled (reported, or skipped for a reason a warning gave). */
   readonly done: number;
   /** Units of this phase. */
   readonly total: number;
   /** `done / total`, 0 to 1. */
   readonly fraction: number;
+  /** Probes sent so far in this phase (retransmissions included; service detection: probe exchanges started). */
+  readonly sent: number;
   /** Probes sent per second so far in this phase. */
   readonly rate: number;
-  /** Hosts found up (discovery) or ports found open (ports) so far. */
+  /** Hosts found up (discovery), ports found open (ports) or services matched by a rule (service) so far. */
   readonly found: number;
   /** Estimated milliseconds left in this phase, from the pace so far. */
   readonly etaMs?: number;

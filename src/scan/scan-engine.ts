@@ -403,6 +403,7 @@ export class ScanEngine implements ProberSink {
       done,
       total,
       fraction: total === 0 ? 1 : Math.min(1, done / total),
+      sent: this.stats.sent,
       rate: elapsed > 0 ? Math.round((this.stats.sent * 1000) / elapsed) : 0,
       found: this.found,
     };

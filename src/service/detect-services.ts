@@ -10,7 +10,7 @@
 import pLimit from 'p-limit';
 import { PortscoutError } from '../errors.js';
 import { serviceName } from '../targets/index.js';
-import { tcpConnectScan, type ConnectScanOptions, type PortEvent, type ScanEvent } from '../scan/index.js';
+import { tcpConnectScan, type ConnectScanOptions, type PortEvent, type ProgressEvent, type ScanEvent } from '../scan/index.js';
 import { lazyGenerator } from '../scan/lazy-generator.js';
 import { checkNumberOption } from '../scan/option-check.js';
 import { ConnectionSlots } from './connection-slots.js';
@@ -64,6 +64,7 @@ function checkOptions(options: DetectServicesOptions): void {
   checkNumberOption('concurrency', options.concurrency, { min: 1, integer: true, unit: 'ports at once' });
   checkNumberOption('hostConcurrency', options.hostConcurrency, { min: 1, integer: true, unit: 'connections per host' });
   checkNumberOption('matchBudgetMs', options.matchBudgetMs, { min: 1, unit: 'ms per pattern' });
+  checkNumberOption('progressInterval', options.progressInterval, { min: 0, minInclusive: false, unit: 'milliseconds' });
   if (options.from !== undefined && (typeof options.from !== 'object' || options.from === null || !(Symbol.asyncIterator in options.from))) {
     throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid from: expected an async iterable of scan events (a scanner\'s result).');
   }
@@ -130,6 +131,25 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   const ports = pLimit(options.concurrency ?? 32);
   const hosts = new Map<string, ConnectionSlots>();
   const budget = options.matchBudgetMs === undefined ? {} : { budgetMs: options.matchBudgetMs };
+  // Progress of detection itself (phase 'service'), beside the scan's own progress events.
+  const counts = { queued: 0, identified: 0, matched: 0, probes: 0 };
+  const onProbe = (): void => void counts.probes++;
+  const startedAt = performance.now();
+  const progress = (): ProgressEvent => {
+    const elapsed = performance.now() - startedAt;
+    const event: { -readonly [K in keyof ProgressEvent]: ProgressEvent[K] } = {
+      type: 'progress',
+      phase: 'service',
+      done: counts.identified,
+      total: counts.queued,
+      fraction: counts.queued === 0 ? 0 : counts.identified / counts.queued,
+      sent: counts.probes,
+      rate: elapsed > 0 ? Math.round((counts.probes * 1000) / elapsed) : 0,
+      found: counts.matched,
+    };
+    if (counts.identified > 0) event.etaMs = Math.round((elapsed * (counts.queued - counts.identified)) / counts.identified);
+    return event;
+  };
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   // A scan run here is aborted with detection; a stream given is only asked to stop (its return()).
@@ -153,6 +173,13 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   };
   const onAbort = (): void => taken();
   signal.addEventListener('abort', onAbort, { once: true });
+  const progressTimer =
+    options.progressInterval === undefined
+      ? undefined
+      : setInterval(() => {
+          ready.push(progress());
+          notify();
+        }, options.progressInterval);
   let pending = 0;
   let failure: { error: unknown } | undefined;
   let held: ScanEvent | undefined;
@@ -166,9 +193,12 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     }
     const connections = host;
     pending++;
-    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal, ...budget }))
+    counts.queued++;
+    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal, onProbe, ...budget }))
       .then(
         (found) => {
+          counts.identified++;
+          if (found.match && !found.match.soft) counts.matched++;
           if (!signal.aborted) ready.push(serviceEvent(port, found, intensity));
         },
         (error: unknown) => {
@@ -220,8 +250,10 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
         if (ready.length > 0 || failure || (sourceDone && pending === 0)) notify();
       });
     }
+    if (progressTimer) yield progress();
     if (held) yield held;
   } finally {
+    clearInterval(progressTimer);
     stop.abort();
     signal.removeEventListener('abort', onAbort);
     if (options.from === undefined) await pump.catch(() => {});

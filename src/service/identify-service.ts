@@ -50,6 +50,8 @@ export interface IdentifyOptions {
   readonly connections: ConnectionSlots;
   /** Each pattern's time budget in ms (default: `DEFAULT_MATCH_BUDGET_MS`). */
   readonly budgetMs?: number;
+  /** Called as each probe's exchange starts (progress counting). */
+  readonly onProbe?: () => void;
   readonly signal?: AbortSignal;
 }
 
@@ -125,6 +127,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
         () => {
           if (signal.aborted) return Promise.resolve(notSent);
           sent++;
+          options.onProbe?.();
           return exchange(target, {
             protocol: target.protocol,
             payload: probe.payload,

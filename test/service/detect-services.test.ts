@@ -101,6 +101,20 @@ describe('detectServices on loopback', () => {
     }
   }, 30_000);
 
+  it('reports its own progress (phase service), a last one before done', async () => {
+    const list = [port.ssh, port.http, port.silent].join(',');
+    const seen: DetectionEvent[] = [];
+    for await (const event of detectServices({ targets: '127.0.0.1', ports: list, skipDiscovery: true, probes: FAST.database, progressInterval: 50 })) seen.push(event);
+    const service = seen.filter((e) => e.type === 'progress' && e.phase === 'service');
+    expect(service.length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-2)).toMatchObject({ type: 'progress', phase: 'service', done: 3, total: 3, fraction: 1, found: 2 });
+    const last = seen.at(-2) as { sent: number; rate: number };
+    expect(last.sent).toBeGreaterThanOrEqual(3);
+    expect(last.rate).toBeGreaterThan(0);
+    expect(seen.at(-1)?.type).toBe('done');
+    expect(() => detectServices({ targets: '127.0.0.1', progressInterval: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  }, 30_000);
+
   it('rejects bad options at the call', () => {
     expect(() => detectServices({ intensity: 12, targets: '127.0.0.1' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     expect(() => detectServices({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
