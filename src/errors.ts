@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   ERR_INVALID_PORTS: 'A port specification could not be read, or names a port outside 0-65535. The message quotes the part at fault.',
   ERR_INVALID_SERVICES: 'A services table (nmap-services format) could not be read. The message names the line.',
   ERR_INVALID_CURSOR: "A resume cursor is malformed, or belongs to another scan (its plan fingerprint differs). Resume with the cursor of the same scan's events.",
+  ERR_INVALID_EVENT: 'A value given as an event is not an object with a string type, or a JSON Lines line is not one JSON document of a known event type. The message names the line or the value.',
+  ERR_OUTPUT_CLOSED: 'An output stream was ended or destroyed while events were still being written to it. The lines or records written before are complete; give the formatter a stream that stays open until it resolves.',
   ERR_SCAN_SPACE_TOO_LARGE: 'The scan has more (host, port) pairs than a plan can number (2^53). Split the targets, or scan by shards.',
   ERR_TOO_MANY_SCANS: 'Every block of source ports is taken by raw scans running in this process. Wait for one to end.',
   ERR_RAW_UNAVAILABLE: 'The native raw-socket addon is not installed or did not load. Install it (npm install raw-socket; it builds with node-gyp) or use a connect scan.',

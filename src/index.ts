@@ -6,6 +6,7 @@
  * - `transport`: timing templates, privilege checks, source address selection.
  * - `scan`: the scanners, async iterables of typed events.
  * - `service`: the service probe format, PCRE patterns in JavaScript, the version matcher.
+ * - `output`: formatters of the event streams: nmap XML, normal and grepable output (host by host as the scan runs), JSON Lines (with a JSON Schema in the package).
  *
  * @module portscout
  */
@@ -20,3 +21,4 @@ export { TokenBucket, type TokenBucketOptions } from './transport/token-bucket.j
 export { RttEstimator } from './transport/rtt-estimator.js';
 export * from './scan/index.js';
 export * from './service/index.js';
+export * from './output/index.js';
