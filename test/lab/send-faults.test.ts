@@ -34,6 +34,9 @@ describe.skipIf(skipLab('refused sends in the lab'))('sends refused by the scann
     await lab?.destroy();
   });
 
+  /** Packets the scanner's namespace has sent towards t1 (its veth's counter: raw and connect sends alike). */
+  const packetsSent = async (): Promise<number> => Number((await lab.exec('scan', ['cat', '/sys/class/net/to-t1/statistics/tx_packets'])).stdout.trim());
+
   const truth = (scan: 'syn' | 'connect'): Record<number, string> =>
     Object.fromEntries(
       PORTS.map((port) => {
@@ -60,8 +63,12 @@ describe.skipIf(skipLab('refused sends in the lab'))('sends refused by the scann
 
   for (const [scanner, scan] of [['tcpSynScan', 'syn'], ['tcpConnectScan', 'connect']] as const) {
     it(`${scan}: a rule for 1 s in the middle of a scan at 100 probes/s changes no final state`, async () => {
+      const before = await packetsSent();
       const running = scanInLab(lab, scanner, { targets: t1v4, ports: '1-200', timing: 'T4', skipDiscovery: true, rate: 100, ...(scan === 'connect' ? { workers: 0 } : {}) }, { timeoutMs: 60_000 });
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // The rule goes in once the scan is sending (about 50 probes out), not after a fixed time:
+      // a loaded machine can take seconds to start the child.
+      const deadline = Date.now() + 30_000;
+      while ((await packetsSent()) - before < 50 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect((await lab.exec('scan', rule('-I'))).code).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await lab.exec('scan', rule('-D'));
