@@ -84,7 +84,9 @@ function scanOptionsOf(options: DetectServicesOptions): ConnectScanOptions {
  * match, at intensity 7 or more, as nmap prints it.
  */
 function fingerprintOf(port: PortEvent, found: ServiceIdentification, intensity: number): { fingerprint?: string } {
-  if ((found.match && !found.match.soft) || found.tcpwrapped || found.responses.length === 0 || intensity < 7) return {};
+  // A hard match is recognised, except ssl found with nothing known through it (nmap's ssl/unknown).
+  const recognised = found.match !== undefined && !found.match.soft && !(found.tls && found.match.name === 'ssl');
+  if (recognised || found.tcpwrapped || found.responses.length === 0 || intensity < 7) return {};
   const text = serviceFingerprint({ port: port.port, protocol: port.protocol, ...(found.tls ? { tunnel: 'ssl' as const } : {}), responses: found.responses, intensity, date: new Date() });
   return text === undefined ? {} : { fingerprint: text };
 }
@@ -177,9 +179,14 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     options.progressInterval === undefined
       ? undefined
       : setInterval(() => {
-          ready.push(progress());
+          // One progress event waiting at most: a consumer that stopped reading does not pile them up.
+          const last = ready.at(-1);
+          if (last?.type === 'progress' && last.phase === 'service') ready[ready.length - 1] = progress();
+          else ready.push(progress());
           notify();
         }, options.progressInterval);
+  // A dropped iterator must not keep the process alive.
+  progressTimer?.unref();
   let pending = 0;
   let failure: { error: unknown } | undefined;
   let held: ScanEvent | undefined;
@@ -228,6 +235,8 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
         if (wanted(event)) identify(event);
         notify();
       }
+      // Aborted while waiting for the consumer: the stream's abort error was never read, so raise it here.
+      if (options.signal?.aborted) failure ??= { error: options.signal.reason };
     } catch (error) {
       failure ??= { error };
     } finally {

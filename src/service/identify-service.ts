@@ -81,7 +81,8 @@ export async function identifyService(target: ServiceTarget, options: IdentifyOp
       const tls = await (tlsWalk as Promise<ServiceIdentification>);
       const spent = { probesSent: plain.probesSent + tls.probesSent, overBudget: [...plain.overBudget, ...tls.overBudget] };
       if (tls.match || tls.tcpwrapped) return { ...tls, ...spent };
-      return { ...plain, tls: true, ...spent };
+      // ssl, and nothing known through it: the answers that came through TLS are the fingerprint's (nmap's T=SSL).
+      return { ...plain, tls: true, responses: tls.responses, ...spent };
     }
     return plain;
   } finally {
@@ -136,7 +137,8 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
             signal,
             complete: async (bytes) => {
               const match = await matchOf(probe, bytes, position);
-              if (match && !match.soft) cutAfter(position);
+              // A check that resolves after the walk passed this position cuts nothing.
+              if (match && !match.soft && position >= read) cutAfter(position);
               if (match?.name === 'ssl' && !match.soft) onTls?.();
               return match !== undefined && !match.soft;
             },
@@ -157,7 +159,10 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
     for (let i = 0; i < plan.length; i++) {
       const probe = plan[i] as ServiceProbe;
       read = i;
-      if (soft && !probeCanFind(probe, soft.name)) continue;
+      if (soft && !probeCanFind(probe, soft.name)) {
+        cuts[i]?.abort(); // skipped: its exchange need not hold a connection
+        continue;
+      }
       let result = await (running[i] as Promise<ExchangeResult>);
       if (options.signal?.aborted) break;
       if (result.end === 'aborted' && cuts[i]?.signal.aborted) result = await (running[i] = launch(i));

@@ -972,10 +972,11 @@ export function startsWithInput(source: string): boolean {
   if (c === '\\') {
     const e = source[i + 1];
     if (e === undefined || /[bBk1-9]/.test(e)) return false;
-    if (e === 'x') i += 4;
-    else if (e === 'u') i += 6;
-    else if (e === 'c') i += 3;
-    else if (e === '0') i += 2;
+    // Without the u flag an escape that is not well formed is a literal letter (\x is "x"): measure what is there.
+    if (e === 'x') i += /^[0-9a-fA-F]{2}$/.test(source.slice(i + 2, i + 4)) ? 4 : 2;
+    else if (e === 'u') i += /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6)) ? 6 : 2;
+    else if (e === 'c') i += /^[a-zA-Z]$/.test(source[i + 2] ?? '') ? 3 : 2;
+    else if (e === '0' && /^[0-7]$/.test(source[i + 2] ?? '')) return false; // a legacy octal escape: leave it to the regex
     else i += 2;
   } else if (c === '[') {
     let j = i + 1;

@@ -79,7 +79,7 @@ function settler(
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     release();
-    const result: { -readonly [K in keyof ExchangeResult]: ExchangeResult[K] } = { bytes: data.bytes(), end, elapsedMs: performance.now() - sentAt };
+    const result: { -readonly [K in keyof ExchangeResult]: ExchangeResult[K] } = { bytes: end === 'complete' ? data.completeBytes() : data.bytes(), end, elapsedMs: performance.now() - sentAt };
     if (error !== undefined) result.error = error;
     resolve(result);
   };
@@ -101,22 +101,33 @@ function settler(
 }
 
 /** Collects chunks up to the cap, asks `complete` about them (one check at a time); calls `finish` once. */
-function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end'], error?: string) => void): { add(chunk: Uint8Array): void; bytes(): Uint8Array } {
+function collector(
+  options: ExchangeOptions,
+  finish: (end: ExchangeResult['end'], error?: string) => void,
+): { add(chunk: Uint8Array): void; bytes(): Uint8Array; completeBytes(): Uint8Array } {
   const chunks: Uint8Array[] = [];
   let length = 0;
   let joined: Uint8Array | undefined;
   let checking = false;
   let checkedLength = 0;
+  /** The bytes the caller's test said were complete (bytes that came during the test are not part of that answer). */
+  let completeLength: number | undefined;
+  let ended = false;
   const bytes = (): Uint8Array => (joined ??= Buffer.concat(chunks, length));
   const check = (): void => {
     const complete = options.complete;
-    if (!complete || checking || checkedLength === length) return;
+    if (!complete || checking || ended || checkedLength === length) return;
     checking = true;
     checkedLength = length;
+    const tested = length;
     const settle = (done: boolean): void => {
       checking = false;
-      if (done) finish('complete');
-      else check();
+      if (ended) return;
+      if (done) {
+        completeLength = tested;
+        ended = true;
+        finish('complete');
+      } else check();
     };
     let verdict: boolean | Promise<boolean>;
     try {
@@ -134,10 +145,13 @@ function collector(options: ExchangeOptions, finish: (end: ExchangeResult['end']
       chunks.push(part);
       length += part.length;
       joined = undefined;
-      if (length >= MAX_MATCHED_BYTES) finish('complete');
-      else check();
+      if (length >= MAX_MATCHED_BYTES) {
+        ended = true;
+        finish('complete');
+      } else check();
     },
     bytes,
+    completeBytes: () => (completeLength === undefined ? bytes() : bytes().subarray(0, completeLength)),
   };
 }
 

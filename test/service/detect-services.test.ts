@@ -9,6 +9,9 @@
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTlsServer } from 'node:tls';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,11 +55,17 @@ describe('detectServices on loopback', () => {
       socket.destroy();
     });
     const silent = createTcpServer((socket) => socket.on('error', () => {}));
+    // TLS, and an unknown protocol inside it (nmap's ssl/unknown).
+    const tlsOdd = createTlsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (socket) => {
+      socket.on('error', () => {});
+      socket.write('\x7fPSO-tls 1\r\n');
+    });
+    tlsOdd.on('tlsClientError', () => {});
     const odd = createTcpServer((socket) => {
       socket.on('error', () => {});
       socket.write('WELCOME TO ODD 7\r\n\x00\x01');
     });
-    for (const [name, server] of [['ssh', ssh], ['http', http], ['https', https], ['wrapped', wrapped], ['silent', silent], ['odd', odd]] as const) {
+    for (const [name, server] of [['ssh', ssh], ['http', http], ['https', https], ['wrapped', wrapped], ['silent', silent], ['odd', odd], ['tlsOdd', tlsOdd]] as const) {
       servers.push(server);
       port[name] = await listen(server as Server);
     }
@@ -73,9 +82,14 @@ describe('detectServices on loopback', () => {
     for await (const event of detectServices({ from: tcpConnectScan({ targets: '127.0.0.1', ports: list, skipDiscovery: true }), probes: FAST.database })) events.push(event);
     const wallMs = performance.now() - started;
     expect(events.at(-1)?.type).toBe('done');
-    expect(events.filter((e) => e.type === 'port')).toHaveLength(6);
+    expect(events.filter((e) => e.type === 'port')).toHaveLength(7);
     const services = new Map(events.filter((e): e is ServiceEvent => e.type === 'service').map((e) => [e.port, e]));
-    expect(services.size).toBe(6);
+    expect(services.size).toBe(7);
+    // ssl with nothing known inside: the fingerprint of the answers through TLS.
+    const tlsOdd = services.get(port.tlsOdd!);
+    expect(tlsOdd).toMatchObject({ name: 'ssl', tunnel: 'ssl' });
+    expect(tlsOdd?.fingerprint).toMatch(/%T=SSL%/);
+    expect(tlsOdd?.fingerprint?.replace(/\nSF:/g, '')).toContain('PSO-tls');
     expect(services.get(port.ssh!)).toMatchObject({ name: 'ssh', product: 'OpenSSH', version: '9.2p1 Debian 2+deb12u3', method: 'probed', confidence: 10, probe: 'NULL', soft: false, rule: { source: 'fast' } });
     expect(services.get(port.http!)).toMatchObject({ name: 'http', product: 'nginx', version: '1.22.1', probe: 'GetRequest', cpe: ['cpe:/a:igor_sysoev:nginx:1.22.1'] });
     expect(services.get(port.https!)).toMatchObject({ name: 'http', product: 'nginx', tunnel: 'ssl', probe: 'GetRequest' });
@@ -113,6 +127,23 @@ describe('detectServices on loopback', () => {
     expect(last.rate).toBeGreaterThan(0);
     expect(seen.at(-1)?.type).toBe('done');
     expect(() => detectServices({ targets: '127.0.0.1', progressInterval: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  }, 30_000);
+
+  it('a dropped iterator with progressInterval lets the process exit by itself', () => {
+    const code = `
+      import { createServer } from 'node:net';
+      import { detectServices } from './src/service/detect-services.ts';
+      const server = createServer((s) => { s.on('error', () => {}); s.write('SSH-2.0-OpenSSH_9.2p1\\r\\n'); });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const it = detectServices({ targets: '127.0.0.1', ports: String(server.address().port), skipDiscovery: true, progressInterval: 50 })[Symbol.asyncIterator]();
+      await it.next();
+      server.close();
+      server.unref();
+    `;
+    const t0 = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 20_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
   }, 30_000);
 
   it('rejects bad options at the call', () => {

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionSlots } from '../../src/service/connection-slots.js';
 import { identifyService } from '../../src/service/identify-service.js';
+import { exchange } from '../../src/service/probe-exchange.js';
 import { parseServiceProbes } from '../../src/service/probe-file.js';
 
 describe('ConnectionSlots', () => {
@@ -90,5 +91,31 @@ describe('identifyService scheduling', () => {
     expect(lateAnswers).toBeGreaterThanOrEqual(1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(connections.filter((s) => !s.destroyed && s.readyState === 'open')).toEqual([]);
+  });
+});
+
+describe('exchange', () => {
+  it('an answer found complete by a slow check is the bytes checked, not what came during the check', async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('220 hello\r\n');
+      setTimeout(() => socket.write('220 more\r\n'), 10);
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      const result = await exchange({ address: '127.0.0.1', family: 4, port }, {
+        protocol: 'tcp',
+        payload: new Uint8Array(),
+        waitMs: 2000,
+        complete: async (bytes) => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return /^220 hello\r\n$/.test(Buffer.from(bytes).toString('latin1'));
+        },
+      });
+      expect(result.end).toBe('complete');
+      expect(Buffer.from(result.bytes).toString('latin1')).toBe('220 hello\r\n');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -310,7 +310,7 @@ describe('matchesEmpty', () => {
   });
 
   it('proves a first character needed only when it is: the quick proof agrees with running the regex on ""', () => {
-    const sources = ['x*', '^$', '^x', '^x?', '^x{0,2}', '^x{2}', '^x{1,}', '^[a]*', '^[a]+', '^(a)', 'a|b', '^a|', '^\\x16\\x03', '^\\b', '^[^]', '^a{,3}', '^\\1', '^\\d\\d', '^[\\]]*', '^.', '(?=a)', '^\\x00?'];
+    const sources = ['x*', '^$', '^x', '^x?', '^x{0,2}', '^x{2}', '^x{1,}', '^[a]*', '^[a]+', '^(a)', 'a|b', '^a|', '^\\x16\\x03', '^\\b', '^[^]', '^a{,3}', '^\\1', '^\\d\\d', '^[\\]]*', '^.', '(?=a)', '^\\x00?', '\\x*', '\\x{0}', '^\\x*', '\\u*', '\\u?', '\\u{0}', '\\00*', '\\07*', '\\012?', '^\\x41', '^\\u0041', '^\\cA'];
     const proven: string[] = [];
     for (const source of sources) {
       if (startsWithInput(source)) {
@@ -318,7 +318,7 @@ describe('matchesEmpty', () => {
         expect(new RegExp(source).test(''), source).toBe(false);
       }
     }
-    expect(proven).toEqual(['^x', '^x{2}', '^x{1,}', '^[a]+', '^\\x16\\x03', '^\\d\\d', '^.']);
+    expect(proven).toEqual(['^x', '^x{2}', '^x{1,}', '^[a]+', '^\\x16\\x03', '^\\d\\d', '^.', '^\\x41', '^\\u0041', '^\\cA']);
   });
 });
 
