@@ -17,7 +17,7 @@
  * Run from a checkout with `npx tsx examples/cli.ts 127.0.0.1 -p 22,80`.
  */
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   PortscoutError,
@@ -252,6 +252,15 @@ function fanOut(count: number): { streams: AsyncIterable<DetectionEvent>[]; push
   };
 }
 
+/** A scan's events until `signal` stops it: then the stream just ends (detection finishes the ports it has). */
+async function* untilStopped<T>(events: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+}
+
 /** A progress line for people: on stderr when it is a terminal (or with --stats-every). */
 function progressLine(event: Extract<DetectionEvent, { type: 'progress' }>): string {
   const eta = event.etaMs === undefined ? '' : ` ETA ${Math.floor(event.etaMs / 60_000)}:${String(Math.round(event.etaMs / 1000) % 60).padStart(2, '0')}`;
@@ -311,26 +320,43 @@ async function main(argv: readonly string[]): Promise<number> {
     else technique = 'connect';
   }
 
+  // The first Ctrl-C (or SIGTERM) stops the scan; with -sV, the ports already found are still
+  // identified, so the resume file's cursor leaves none without its service. A second one stops now.
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const now = new AbortController();
+  const onSignal = (): void => {
+    if (!stop.signal.aborted) {
+      stop.abort(new Error('interrupted'));
+      if (values.sV) process.stderr.write('\nportscout: stopping; identifying the services of the ports found (Ctrl-C again to stop at once)\n');
+    } else now.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const run = scan({ ...request, technique, ...(fallback ? { fallback } : {}), signal: stop.signal } as ScanRequest);
   let events: AsyncIterable<DetectionEvent> = run;
   if (values.sV) {
     const probes = values.versiondb !== undefined ? (await loadServiceProbes(values.versiondb)).database : undefined;
-    events = detectServices({ from: run, ...(probes ? { probes } : {}), ...(intensity !== undefined ? { intensity } : {}), ...(values['version-all'] ? { allProbes: true } : {}), progressInterval: request.progressInterval ?? 1000, signal: stop.signal });
+    events = detectServices({ from: untilStopped(run, stop.signal), ...(probes ? { probes } : {}), ...(intensity !== undefined ? { intensity } : {}), ...(values['version-all'] ? { allProbes: true } : {}), progressInterval: request.progressInterval ?? 1000, signal: now.signal });
   }
 
   const sinks: { stream?: WriteStream; sink: TextSink }[] = outputs.map(({ path }) => {
     if (path === '-') return { sink: process.stdout };
     const stream = createWriteStream(path, { flags: append ? 'a' : 'w' });
+    stream.on('error', () => {}); // reported through its formatter
     return { stream, sink: stream };
   });
   const tee = fanOut(outputs.length);
   const common = { openOnly: values.open === true, serviceDetection: values.sV === true, args: `portscout ${commandLine.join(' ')}` };
-  const writers = outputs.map(({ format }, i) => {
+  // An output that fails (a directory that is not there, a full disk, a closed pipe) is reported
+  // at the end and makes the exit code 1; the scan and the other outputs go on.
+  const outputProblems: { path: string; message: string }[] = [];
+  const writers = outputs.map(({ format, path }, i) => writerOf(format, i).catch((error: unknown) => {
+    if (error === failureOf()) return; // the scan's own error (an interruption): the formatter ended its document
+    if (path === '-' && (error as NodeJS.ErrnoException).code === 'EPIPE') return; // stdout's reader left (| head), as with nmap
+    outputProblems.push({ path, message: (error as Error).message ?? String(error) });
+  }));
+  function writerOf(format: 'N' | 'X' | 'G' | 'J', i: number): Promise<unknown> {
     const stream = tee.streams[i] as AsyncIterable<DetectionEvent>;
     const sink = (sinks[i] as { sink: TextSink }).sink;
     switch (format) {
@@ -343,9 +369,11 @@ async function main(argv: readonly string[]): Promise<number> {
       case 'J':
         return writeJsonLines(stream, sink);
     }
-  });
+  }
+  const failureOf = (): unknown => failure;
 
   const showProgress = process.stderr.isTTY || values['stats-every'] !== undefined;
+  process.stdout.on('error', () => {}); // a closed pipe (| head): the formatter on stdout reports it
   let failure: unknown;
   let lastCursor: ScanCursor | undefined = cursor;
   try {
@@ -367,12 +395,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (showProgress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   // Every output is completed, also after an interruption (formatters end their documents on the error).
-  await Promise.allSettled(writers);
+  await Promise.all(writers);
   await Promise.all(sinks.map(async ({ stream }) => {
-    if (!stream) return;
+    if (!stream || stream.destroyed) return;
     stream.end();
-    await once(stream, 'finish');
+    await finished(stream).catch(() => undefined);
   }));
+  for (const problem of outputProblems) process.stderr.write(`portscout: output ${problem.path}: ${problem.message}\n`);
   if (stop.signal.aborted) {
     const resumePath = resumeFileOf(argv);
     const saved: ResumeFile = { portscout: 'resume', argv: commandLine, ...((run.cursor() ?? lastCursor) ? { cursor: run.cursor() ?? lastCursor } : {}) };
@@ -380,6 +409,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`portscout: interrupted; continue with: portscout --resume ${resumePath}\n`);
     return 1;
   }
+  if (outputProblems.length > 0) return 1;
   if (failure !== undefined) throw failure;
   return 0;
 }

@@ -113,4 +113,40 @@ describe('the portscout command', () => {
     expect(all.length).toBe(65535); // nothing lost
     for (const port of open) expect([...first, ...second]).toContain(`tcp/${port} open`);
   }, 180_000);
+
+  it('with -sV, Ctrl-C still identifies the ports found, so the resumed scan leaves no open port without its service', async () => {
+    // A silent service on a low port: found before the interruption, and its identification
+    // (the NULL probe's 6 s wait and the probes after it) still runs when Ctrl-C comes.
+    let low = 0;
+    const quiet = createServer((socket) => socket.on('error', () => {}));
+    for (let port = 1500; port < 2500 && low === 0; port++) {
+      low = await new Promise<number>((resolve) => {
+        quiet.once('error', () => resolve(0));
+        quiet.listen(port, '127.0.0.1', () => resolve(port));
+      });
+    }
+    expect(low).toBeGreaterThan(0);
+    servers.push(quiet);
+    const args = ['-sV', '-sT', '-Pn', '-p', '1-65535', '--max-rate', '4000', '127.0.0.1', '-oJ', join(dir, 'sv-first.jsonl')];
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(1);
+    const resumed = cli(['--resume', join(dir, 'portscout.resume.json'), '-oJ', join(dir, 'sv-second.jsonl')], dir, 120_000);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const events = ['sv-first.jsonl', 'sv-second.jsonl'].flatMap((name) =>
+      readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; port?: number; state?: string; name?: string }),
+    );
+    const ports = events.filter((e) => e.type === 'port').map((e) => e.port);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports.length).toBe(65535);
+    const opened = events.filter((e) => e.type === 'port' && e.state === 'open').map((e) => e.port);
+    const identified = new Set(events.filter((e) => e.type === 'service').map((e) => e.port));
+    expect(opened.filter((port) => !identified.has(port))).toEqual([]);
+    for (const port of [...open, low]) expect(opened).toContain(port);
+    expect(events.find((e) => e.type === 'service' && e.port === low)).toBeDefined();
+  }, 240_000);
 });
