@@ -4,9 +4,12 @@
  * It is written in the `nmap-service-probes` format by the project, from
  * protocol knowledge and the banners of real servers, and is licensed with
  * the package: nothing in it comes from nmap's file. It covers a first set
- * of services (SSH, HTTP with nginx and Apache httpd, TLS, FTP with vsftpd,
- * SMTP with Postfix, DNS with dnsmasq, MySQL and MariaDB); where a server
- * hides its version, the rule names the service and product only.
+ * of services (SSH with OpenSSH and Dropbear, telnet, HTTP with nginx,
+ * Apache httpd and lighttpd, TLS, FTP with vsftpd, SMTP with Postfix, IMAP
+ * and POP3 with Dovecot, rsync, DNS with dnsmasq and BIND, NTP, SNMP with
+ * Net-SNMP, MySQL and MariaDB, PostgreSQL, Redis, memcached, LDAP with
+ * OpenLDAP, MQTT with Mosquitto); where a server hides its version, the rule
+ * names the service and product only (a softmatch for the newer ones).
  *
  * @module
  */
@@ -46,6 +49,22 @@ match smtp m|^220 ([-\w.]+) ESMTP Postfix \(Debian/GNU\)\r\n| p/Postfix smtpd/ h
 match smtp m|^220 ([-\w.]+) ESMTP Postfix| p/Postfix smtpd/ h/$1/ cpe:/a:postfix:postfix/a
 softmatch smtp m|^220[ -][^\r\n]*SMTP|i
 
+# IMAP (RFC 9051 7.1.1) and POP3 (RFC 1939 4): an untagged OK / "+OK" greeting. Dovecot's
+# ("Dovecot (Debian) ready.") names the product but never its version: a softmatch.
+softmatch imap m|^\* OK (?:\[CAPABILITY [^\]\r\n]*\] )?Dovecot \(Debian\) ready\.\r\n| p/Dovecot imapd/ o/Linux/ cpe:/a:dovecot:dovecot/ cpe:/o:linux:linux_kernel/a
+softmatch imap m|^\* OK (?:\[CAPABILITY [^\]\r\n]*\] )?Dovecot ready\.\r\n| p/Dovecot imapd/ cpe:/a:dovecot:dovecot/
+softmatch imap m=^\* (?:OK|PREAUTH) [^\r\n]*IMAP=i
+softmatch pop3 m|^\+OK Dovecot \(Debian\) ready\.\r\n| p/Dovecot pop3d/ o/Linux/ cpe:/a:dovecot:dovecot/ cpe:/o:linux:linux_kernel/a
+softmatch pop3 m|^\+OK Dovecot ready\.\r\n| p/Dovecot pop3d/ cpe:/a:dovecot:dovecot/
+softmatch pop3 m|^\+OK [^\r\n]*POP3|i
+
+# rsync daemon: "@RSYNCD: <protocol>.<sub>" and, since protocol 31, its checksum names.
+# The protocol, not the program's version: a softmatch.
+softmatch rsync m|^@RSYNCD: (\d+)\.\d+(?: [ -~]*)?\n| p/rsync/ i/protocol $1/
+
+# Telnet (RFC 854): a server opens with option negotiation (IAC WILL/WONT/DO/DONT).
+softmatch telnet m|^\xff[\xfb-\xfe][\0-\x2f]|
+
 # MySQL client/server protocol: the server's handshake (protocol 10) comes first.
 # MariaDB 10 and later put "5.5.5-" before their real version (for old clients that
 # expect a 5.x server) and "-MariaDB" after it, then the distribution's build, as in
@@ -68,6 +87,8 @@ match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache/([\d.
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache/([\d.]+) \(([^)\r\n]+)\)\r\n|s p/Apache httpd/ v/$1/ i/($2)/ cpe:/a:apache:http_server:$1/
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache/([\d.]+)\r\n|s p/Apache httpd/ v/$1/ cpe:/a:apache:http_server:$1/
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache\r\n|s p/Apache httpd/ cpe:/a:apache:http_server/
+match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: lighttpd/([\d.]+)\r\n|s p/lighttpd/ v/$1/ cpe:/a:lighttpd:lighttpd:$1/
+match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: lighttpd\r\n|s p/lighttpd/ cpe:/a:lighttpd:lighttpd/
 softmatch http m|^HTTP/1\.[01] \d\d\d |
 
 # TLS: a ClientHello (TLS 1.2, common ECDHE and RSA suites). A ServerHello or a
@@ -87,6 +108,10 @@ rarity 1
 ports 53
 
 match domain m|^\0.\0\x06[\x84\x85][\0\x80]\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
+# BIND answers version.bind with its version and, on Debian, the package's revision:
+# "9.18.49-1~deb12u3-Debian" (the answer's TXT string follows the name pointer, TTL and lengths).
+match domain m|^\0.\0\x06[\x84\x85][\0\x80]\0\x01\0\x01\0[\0\x01]\0[\0\x01]\x07version\x04bind\0\0\x10\0\x03\xc0\x0c\0\x10\0\x03.{4}\0.[^\0](\d+\.\d+\.\d+)-([\w.~+]+)-Debian|s p/ISC BIND/ v/$1/ i/Debian $2/ o/Linux/ cpe:/a:isc:bind:$1/ cpe:/o:linux:linux_kernel/a
+match domain m|^\0.\0\x06[\x84\x85][\0\x80]\0\x01\0\x01\0[\0\x01]\0[\0\x01]\x07version\x04bind\0\0\x10\0\x03\xc0\x0c\0\x10\0\x03.{4}\0.[^\0](9\.\d+\.\d+)|s p/ISC BIND/ v/$1/ cpe:/a:isc:bind:$1/
 softmatch domain m|^\0.\0\x06[\x80-\xff]|s
 
 # DNS over UDP: the same question without the length prefix.
@@ -95,7 +120,75 @@ rarity 1
 ports 53
 
 match domain m|^\0\x06[\x84\x85][\0\x80]\0\x01\0\x01.*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([-\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
+match domain m|^\0\x06[\x84\x85][\0\x80]\0\x01\0\x01\0[\0\x01]\0[\0\x01]\x07version\x04bind\0\0\x10\0\x03\xc0\x0c\0\x10\0\x03.{4}\0.[^\0](\d+\.\d+\.\d+)-([\w.~+]+)-Debian|s p/ISC BIND/ v/$1/ i/Debian $2/ o/Linux/ cpe:/a:isc:bind:$1/ cpe:/o:linux:linux_kernel/a
+match domain m|^\0\x06[\x84\x85][\0\x80]\0\x01\0\x01\0[\0\x01]\0[\0\x01]\x07version\x04bind\0\0\x10\0\x03\xc0\x0c\0\x10\0\x03.{4}\0.[^\0](9\.\d+\.\d+)|s p/ISC BIND/ v/$1/ cpe:/a:isc:bind:$1/
 softmatch domain m|^\0\x06[\x80-\xff]|s
+
+# Redis (RESP, redis.io/docs/reference/protocol-spec): INFO server as an array of bulk
+# strings. The reply is one bulk string whose first section is "# Server" with redis_version.
+Probe TCP RedisInfoServer q|*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n|
+rarity 4
+ports 6379,6380
+
+match redis m|^\$\d+\r\n# Server\r\nredis_version:(\d+\.\d+\.\d+)\r\n| p/Redis key-value store/ v/$1/ cpe:/a:redis:redis:$1/
+softmatch redis m|^\$\d+\r\n# Server\r\n|
+
+# memcached (its protocol.txt): the text command "version" answers "VERSION <version>".
+Probe TCP MemcachedVersion q|version\r\n|
+rarity 4
+ports 11211
+
+match memcached m|^VERSION (\d+\.\d+\.\d+)\r\n| p/Memcached/ v/$1/ cpe:/a:memcached:memcached:$1/
+
+# PostgreSQL (frontend/backend protocol 3.0): a StartupMessage for user and database
+# "portscout". A server that refuses answers an ErrorResponse ('E', length, then fields:
+# S severity, V severity (9.6 and later), C SQLSTATE, M message, F file, L line, R routine).
+# It never tells its version before authentication: a softmatch.
+Probe TCP PostgreSQLStartup q|\0\0\0\x2b\0\x03\0\0user\0portscout\0database\0portscout\0\0|
+rarity 4
+ports 5432,5433
+
+softmatch postgresql m=^E\0\0[\0-\x03].S(?:FATAL|ERROR|PANIC)\0(?:V(?:FATAL|ERROR|PANIC)\0)?C[0-9A-Z]{5}\0M[^\0]*\0F[^\0]*\0L\d+\0R[^\0]*\0\0=s p/PostgreSQL DB/ cpe:/a:postgresql:postgresql/
+softmatch postgresql m|^R\0\0\0[\x08-\xff]\0\0\0[\0-\x0c]|s p/PostgreSQL DB/ cpe:/a:postgresql:postgresql/
+
+# MQTT 3.1.1 (OASIS): CONNECT (clean session, client id "portscout") and, in the same
+# write, SUBSCRIBE to $SYS/broker/version. Mosquitto answers CONNACK, SUBACK, then the
+# retained PUBLISH of that topic: "mosquitto version <version>".
+Probe TCP MQTTConnect q|\x10\x15\0\x04MQTT\x04\x02\0\x3c\0\x09portscout\x82\x18\0\x01\0\x13$SYS/broker/version\0|
+rarity 5
+ports 1883
+
+match mqtt m|^ \x02[\0\x01]\0\x90\x03\0\x01[\0-\x02]\x31.\0\x13\$SYS/broker/versionmosquitto version (\d+\.\d+\.\d+)|s p/Mosquitto/ v/$1/ cpe:/a:eclipse:mosquitto:$1/
+softmatch mqtt m|^ \x02[\0\x01][\0-\x05]|
+
+# LDAP (RFC 4511): a search of the root DSE (base "", scope base, filter (objectClass=*)).
+# OpenLDAP's root DSE has objectClass OpenLDAProotDSE; it does not publish its version.
+Probe TCP LDAPRootDSE q|\x30\x25\x02\x01\x01\x63\x20\x04\x00\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00\x87\x0bobjectClass\x30\x00|
+rarity 4
+ports 389,3268
+
+softmatch ldap m|^0.\x02\x01\x01d.\x04\x000.0.\x04\x0bobjectClass1.\x04\x03top\x04\x0fOpenLDAProotDSE|s p/OpenLDAP/ cpe:/a:openldap:openldap/
+softmatch ldap m|^0[\x01-\x7f]\x02\x01\x01[de]|s
+softmatch ldap m|^0\x81.\x02\x01\x01[de]|s
+
+# SNMP v2c (RFC 3416) GetRequest, community "public": sysDescr.0, sysObjectID.0 and
+# UCD-SNMP-MIB versionTag.0 (1.3.6.1.4.1.2021.100.2.0), which Net-SNMP's agent answers with
+# its version; other agents give noSuchObject for it and still answer the rest.
+Probe UDP SNMPv2cGet q|\x30\x47\x02\x01\x01\x04\x06public\xa0\x3a\x02\x04port\x02\x01\x00\x02\x01\x00\x30\x2c\x30\x0c\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x05\x00\x30\x0c\x06\x08\x2b\x06\x01\x02\x01\x01\x02\x00\x05\x00\x30\x0e\x06\x0a\x2b\x06\x01\x04\x01\x8f\x65\x64\x02\x00\x05\x00|
+rarity 2
+ports 161,1161
+
+match snmp m|^0.{1,3}\x02\x01\x01\x04\x06public\xa2[^\x06]{1,16}\x30.{1,3}\x30.\x06\x08\x2b\x06\x01\x02\x01\x01\x01\0\x04[^\0]*?\x30.\x06\x08\x2b\x06\x01\x02\x01\x01\x02\0\x06\x0a\x2b\x06\x01\x04\x01\xbf\x08\x03\x02\x0a\x30.\x06\x0a\x2b\x06\x01\x04\x01\x8f\x65\x64\x02\0\x04[\x01-\x20](\d+\.\d+\.\d+)|s p/net-snmp/ v/$1/ i/SNMPv2c; public/ cpe:/a:net-snmp:net-snmp:$1/
+match snmp m|^0.{1,3}\x02\x01\x01\x04\x06public\xa2.{1,3}\x02\x04port\x02\x01\0\x02\x01\0\x30.{1,3}\x30.{1,3}\x06\x08\x2b\x06\x01\x02\x01\x01\x01\0\x04.{1,3}[^\0]*?\x30.\x06\x08\x2b\x06\x01\x02\x01\x01\x02\0\x06.\x2b\x06\x01\x04\x01\xbf\x08|s p/net-snmp/ i/SNMPv2c; public/ cpe:/a:net-snmp:net-snmp/
+softmatch snmp m|^0.{1,3}\x02\x01\x01\x04\x06public\xa2|s
+
+# NTP (RFC 5905): a client request (mode 3, version 4). A server answers with mode 4 (the
+# same version or 3), 48 bytes; the version of its software is not in it: a softmatch.
+Probe UDP NTPClient q|\xe3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0|
+rarity 2
+ports 123
+
+softmatch ntp m|^[\x1c\x24\x5c\x64\x9c\xa4\xdc\xe4][\0-\x10].{46}$|s
 `;
 
 let parsed: ParsedServiceProbes | undefined;

@@ -164,14 +164,16 @@ export async function installedVersions(packages: readonly string[]): Promise<Re
   return out;
 }
 
-interface Daemon {
+/** A server started by {@link startDaemon} (exported for test/support/lab-extra-services.ts). */
+export interface Daemon {
   readonly name: string;
   readonly child: ChildProcess;
   output: string;
   exited: boolean;
 }
 
-function startDaemon(ns: string, name: string, argv: readonly string[], daemons: Daemon[]): Daemon {
+/** Starts `argv` in namespace `ns` (own process group, output kept), recorded in `daemons`. */
+export function startDaemon(ns: string, name: string, argv: readonly string[], daemons: Daemon[]): Daemon {
   const child = spawn(findExecutable('ip') ?? 'ip', ['netns', 'exec', ns, ...argv], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const daemon: Daemon = { name, child, output: '', exited: false };
   const keep = (chunk: Buffer): void => {
@@ -191,10 +193,11 @@ function startDaemon(ns: string, name: string, argv: readonly string[], daemons:
   return daemon;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The TCP ports listening in a namespace. */
-async function listeningTcp(lab: Lab, role: 't1'): Promise<Set<number>> {
+export async function listeningTcp(lab: Lab, role: 't1'): Promise<Set<number>> {
   const r = await lab.exec(role, ['ss', '-H', '-l', '-n', '-t'], { timeoutMs: 5_000 });
   const ports = new Set<number>();
   for (const line of r.stdout.split('\n')) {
@@ -326,6 +329,38 @@ http {
 }
 
 /**
+ * A directory for daemons in t1 (servers that drop privileges, such as
+ * Postfix's smtpd and vsftpd's children, still traverse into it), the list
+ * of daemons started, t1's address and namespace, and the stop that kills
+ * them and removes the directory (once).
+ */
+export function daemonWorkspace(lab: Lab, label: string): { dir: string; daemons: Daemon[]; address: string; ns: string; stop: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), `ps-${lab.id}-${label}-`));
+  chmodSync(dir, 0o711);
+  const daemons: Daemon[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await stopDaemons(daemons, dir);
+  };
+  return { dir, daemons, address: lab.t1.ipv4[0] as string, ns: lab.t1.ns, stop };
+}
+
+/** Stops daemons (TERM, then KILL after 3 s, by process group) and removes their directory. */
+export async function stopDaemons(daemons: readonly Daemon[], dir: string): Promise<void> {
+    for (const d of daemons) if (!d.exited) killGroup(d.child.pid, 'SIGTERM');
+    const deadline = Date.now() + 3_000;
+    while (daemons.some((d) => !d.exited) && Date.now() < deadline) await sleep(50);
+    for (const d of daemons) if (!d.exited) killGroup(d.child.pid, 'SIGKILL');
+    for (const d of daemons) {
+      d.child.stdout?.destroy();
+      d.child.stderr?.destroy();
+    }
+    rmSync(dir, { recursive: true, force: true });
+}
+
+/**
  * Starts vsftpd, Postfix, MariaDB and nginx with TLS in the lab's t1 and
  * waits (bounded) until they listen. On a failure everything started is
  * killed before the error is thrown.
@@ -339,26 +374,7 @@ export async function startLabServices(lab: Lab): Promise<LabServices> {
   const unavailable = servicesUnavailable();
   if (unavailable !== undefined) throw new Error(`the lab's real services cannot run here: ${unavailable}`);
   const started = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), `ps-${lab.id}-services-`));
-  // Servers that drop privileges (Postfix's smtpd, vsftpd's children) still traverse into it.
-  chmodSync(dir, 0o711);
-  const daemons: Daemon[] = [];
-  const address = lab.t1.ipv4[0];
-  const ns = lab.t1.ns;
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    for (const d of daemons) if (!d.exited) killGroup(d.child.pid, 'SIGTERM');
-    const deadline = Date.now() + 3_000;
-    while (daemons.some((d) => !d.exited) && Date.now() < deadline) await sleep(50);
-    for (const d of daemons) if (!d.exited) killGroup(d.child.pid, 'SIGKILL');
-    for (const d of daemons) {
-      d.child.stdout?.destroy();
-      d.child.stderr?.destroy();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { dir, daemons, address, ns, stop } = daemonWorkspace(lab, 'services');
 
   try {
     const installed = await installedVersions(SERVICE_PACKAGES);
