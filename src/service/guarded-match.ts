@@ -182,6 +182,8 @@ export class GuardedMatcher {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Watchdog state: the last seq seen and when it was first seen. */
   private seenSeq = -1;
+  /** The worker's seq when the current request was posted: no pattern of it started while seq is still this. */
+  private sentSeq = 0;
   private seenAt = 0;
   private restarting = false;
 
@@ -336,6 +338,7 @@ export class GuardedMatcher {
       return;
     }
     this.seenSeq = Atomics.load(running.progress, 0);
+    this.sentSeq = this.seenSeq;
     this.seenAt = performance.now();
     running.port.postMessage({
       id: p.id,
@@ -462,9 +465,10 @@ export class GuardedMatcher {
       running.port.close();
       return;
     }
-    // Count the pattern it was on as failed and go on; give up if it never started.
+    // Count the pattern it was on as failed and go on; give up if it died before starting any
+    // pattern of this request (its position would be the previous request's).
     const pos = Atomics.load(running.progress, 1);
-    if (Atomics.load(running.progress, 0) === 0) {
+    if (Atomics.load(running.progress, 0) === this.sentSeq) {
       running.port.close();
       this.stopTimer();
       this.current = undefined;
