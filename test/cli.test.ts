@@ -23,6 +23,17 @@ function cli(args: string[], cwd: string, timeout = 60_000): { status: number | 
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** Runs the command and sends it SIGINT after `afterMs`; its exit code and stderr. */
+async function interrupted(args: string[], cwd: string, afterMs: number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await new Promise((resolve) => setTimeout(resolve, afterMs));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stderr };
+}
+
 /** The port events of a JSON Lines file, as "protocol/port state". */
 function portLines(path: string): string[] {
   return readFileSync(path, 'utf8')
@@ -90,12 +101,7 @@ describe('the portscout command', () => {
 
   it('Ctrl-C writes complete outputs and a resume file; the resumed scan loses and repeats no port', async () => {
     const args = ['-sT', '-Pn', '-p', '1-65535', '--max-rate', '4000', '127.0.0.1', '-oJ', join(dir, 'first.jsonl'), '-oX', join(dir, 'first.xml')];
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await interrupted(args, dir, 3000);
     expect(code, stderr).toBe(1);
     expect(stderr).toMatch(/--resume/);
     const resumeFile = join(dir, 'portscout.resume.json');
@@ -128,12 +134,7 @@ describe('the portscout command', () => {
     expect(low).toBeGreaterThan(0);
     servers.push(quiet);
     const args = ['-sV', '-sT', '-Pn', '-p', '1-65535', '--max-rate', '4000', '127.0.0.1', '-oJ', join(dir, 'sv-first.jsonl')];
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await interrupted(args, dir, 3000);
     expect(code, stderr).toBe(1);
     const resumed = cli(['--resume', join(dir, 'portscout.resume.json'), '-oJ', join(dir, 'sv-second.jsonl')], dir, 120_000);
     expect(resumed.status, resumed.stderr).toBe(0);

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { PortscoutError } from '../errors.js';
 import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
+  checkOptionTypes,
   checkReportOptions,
   checkSink,
   ctimeText,
@@ -120,9 +120,7 @@ function grepableFormatter(options: GrepableFormatterOptions): ReportFormatter {
 
 function checkFormatterOptions(options: unknown, caller: string, withReport: boolean): void {
   checkReportOptions(options, withReport ? ['args', 'end'] : ['args'], caller);
-  const o = (options ?? {}) as Record<string, unknown>;
-  if (o.args !== undefined && typeof o.args !== 'string') throw new PortscoutError('ERR_INVALID_OPTION', `Option args must be a string; got ${typeof o.args}.`);
-  if (o.end !== undefined && typeof o.end !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option end must be true or false; got ${typeof o.end}.`);
+  checkOptionTypes((options ?? {}) as Record<string, unknown>, { strings: ['args'], booleans: ['end'] });
 }
 
 /**

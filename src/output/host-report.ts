@@ -26,7 +26,7 @@ import type { Writable } from 'node:stream';
 import { PortscoutError } from '../errors.js';
 import type { HostEvent, PortEvent, PortState, ProgressEvent, ScanStats, StartEvent, WarningEvent } from '../scan/index.js';
 import { checkNumberOption, checkOptionNames } from '../scan/option-check.js';
-import { SERVICE_FINGERPRINT_VERSION, type DetectionEvent, type ServiceEvent } from '../service/index.js';
+import { SERVICE_FINGERPRINT_VERSION, type DetectionEvent, type ServiceEvent, type VersionFields } from '../service/index.js';
 import { builtinServices, ServiceTable } from '../targets/index.js';
 import type { TextSink } from './json-lines.js';
 
@@ -76,20 +76,12 @@ export interface HostName {
  * const ssh: ServiceReport = { name: 'ssh', product: 'OpenSSH', version: '9.2p1', method: 'probed', confidence: 10, cpe: ['cpe:/a:openbsd:openssh:9.2p1'] };
  * ```
  */
-export interface ServiceReport {
+export interface ServiceReport extends VersionFields {
   readonly name: string;
-  readonly product?: string;
-  readonly version?: string;
-  readonly extraInfo?: string;
-  /** The host name the service gave (an SMTP banner's), not the target's. */
-  readonly hostname?: string;
-  readonly osType?: string;
-  readonly deviceType?: string;
   readonly tunnel?: 'ssl';
   readonly method: 'probed' | 'table';
   /** nmap's `conf`, 0-10. */
   readonly confidence: number;
-  readonly cpe: readonly string[];
   /** nmap's submission fingerprint of a port that answered but got no hard match. */
   readonly fingerprint?: string;
 }
@@ -292,14 +284,27 @@ export function checkReportOptions(options: unknown, ownNames: readonly string[]
   checkOptionNames(options, new Set([...HOST_REPORT_OPTION_NAMES, ...ownNames]), caller);
   const o = options as Record<string, unknown>;
   checkNumberOption('verbose', o.verbose, { min: 0, max: 10, integer: true, unit: "nmap's -v level" });
-  for (const name of ['serviceDetection', 'openOnly']) {
-    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be true or false; got ${typeof o[name]}.`);
-  }
+  checkOptionTypes(o, { booleans: ['serviceDetection', 'openOnly'] });
   if (o.serviceTable !== undefined && !(o.serviceTable instanceof ServiceTable)) {
     throw new PortscoutError('ERR_INVALID_OPTION', 'Option serviceTable must be a ServiceTable (builtinServices, or loadNmapServices(path)).');
   }
   if (o.clock !== undefined && typeof o.clock !== 'function') throw new PortscoutError('ERR_INVALID_OPTION', 'Option clock must be a function returning milliseconds since the epoch.');
   return options as HostReportOptions;
+}
+
+/**
+ * Checks that the named options, where given, are strings or booleans
+ * (`ERR_INVALID_OPTION` naming the option otherwise).
+ *
+ * @internal
+ */
+export function checkOptionTypes(options: Record<string, unknown>, names: { readonly strings?: readonly string[]; readonly booleans?: readonly string[] }): void {
+  for (const name of names.strings ?? []) {
+    if (options[name] !== undefined && typeof options[name] !== 'string') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be a string; got ${typeof options[name]}.`);
+  }
+  for (const name of names.booleans ?? []) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be true or false; got ${typeof options[name]}.`);
+  }
 }
 
 /** Checks that `events` is an async iterable. @internal */

@@ -13,6 +13,7 @@ import { PortscoutError } from '../errors.js';
 import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
+  checkOptionTypes,
   checkReportOptions,
   checkSink,
   countPortSpec,
@@ -207,13 +208,9 @@ function checkFormatterOptions(options: unknown, caller: string, withReport: boo
   if (withReport) checkReportOptions(options, [...FORMATTER_OPTION_NAMES, 'end'], caller);
   else checkReportOptions(options, FORMATTER_OPTION_NAMES, caller);
   const o = (options ?? {}) as Record<string, unknown>;
-  for (const name of ['args', 'stylesheet']) {
-    if (o[name] !== undefined && typeof o[name] !== 'string') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be a string; got ${typeof o[name]}.`);
-  }
+  checkOptionTypes(o, { strings: ['args', 'stylesheet'] });
   if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw new PortscoutError('ERR_INVALID_OPTION', `Option family must be 4 or 6; got ${JSON.stringify(o.family)}.`);
-  for (const name of ['progress', 'end']) {
-    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be true or false; got ${typeof o[name]}.`);
-  }
+  checkOptionTypes(o, { booleans: ['progress', 'end'] });
 }
 
 function nmapXmlFormatter(options: NmapXmlFormatterOptions): ReportFormatter {

@@ -15,6 +15,7 @@ import { PortscoutError } from '../errors.js';
 import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
+  checkOptionTypes,
   checkReportOptions,
   checkSink,
   ctimeText,
@@ -236,10 +237,7 @@ function normalFormatter(options: NormalFormatterOptions): ReportFormatter {
 function checkFormatterOptions(options: unknown, caller: string, withReport: boolean): void {
   checkReportOptions(options, withReport ? [...FORMATTER_OPTION_NAMES, 'end'] : FORMATTER_OPTION_NAMES, caller);
   const o = (options ?? {}) as Record<string, unknown>;
-  if (o.args !== undefined && typeof o.args !== 'string') throw new PortscoutError('ERR_INVALID_OPTION', `Option args must be a string; got ${typeof o.args}.`);
-  for (const name of ['reason', 'end']) {
-    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option ${name} must be true or false; got ${typeof o[name]}.`);
-  }
+  checkOptionTypes(o, { strings: ['args'], booleans: ['reason', 'end'] });
   if (o.layout !== undefined && o.layout !== 'file' && o.layout !== 'terminal') throw new PortscoutError('ERR_INVALID_OPTION', `Option layout must be 'file' or 'terminal'; got ${JSON.stringify(o.layout)}.`);
 }
 

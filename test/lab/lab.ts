@@ -421,6 +421,15 @@ function bannerScript(dir: string, name: string, banner: string): string {
 
 function nginxConfig(dir: string, ports: readonly number[]): string {
   const listen = ports.flatMap((p) => [`    listen ${p};`, `    listen [::]:${p} ipv6only=on;`]).join('\n');
+  return writeNginxConfig(dir, `${listen}\n    server_name ${LAB_DNS_NAME};\n    location / { return 200 "portscout lab\\n"; }`);
+}
+
+/**
+ * Writes an nginx configuration for a lab namespace into `dir` (one worker,
+ * in the foreground, every temporary path inside `dir`) with one server of
+ * the given directives; returns its path.
+ */
+export function writeNginxConfig(dir: string, server: string): string {
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
@@ -441,9 +450,7 @@ http {
   scgi_temp_path ${dir}/tmp/scgi;
   default_type text/plain;
   server {
-${listen}
-    server_name ${LAB_DNS_NAME};
-    location / { return 200 "portscout lab\\n"; }
+${server}
   }
 }
 `,

@@ -21,7 +21,7 @@ import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable, killGroup, runBounded, runChecked } from '../lab/exec.js';
-import type { Lab } from '../lab/lab.js';
+import { writeNginxConfig, type Lab } from '../lab/lab.js';
 import { LAB_DNS_NAME } from '../lab/topology.js';
 
 /** Where Debian's packages put the programs (Postfix's master is not on any PATH). */
@@ -296,36 +296,10 @@ function postfixConfig(dir: string, address: string): string {
 }
 
 function nginxTlsConfig(dir: string, port: number, cert: string, key: string): string {
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process on;
-worker_processes 1;
-user root;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  default_type text/plain;
-  server {
-    listen ${port} ssl;
-    server_name ${LAB_DNS_NAME};
-    ssl_certificate ${cert};
-    ssl_certificate_key ${key};
-    location / { return 200 "portscout lab over TLS\\n"; }
-  }
-}
-`,
+  return writeNginxConfig(
+    dir,
+    [`    listen ${port} ssl;`, `    server_name ${LAB_DNS_NAME};`, `    ssl_certificate ${cert};`, `    ssl_certificate_key ${key};`, '    location / { return 200 "portscout lab over TLS\\n"; }'].join('\n'),
   );
-  return conf;
 }
 
 /**
