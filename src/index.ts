@@ -6,6 +6,7 @@
  * - `transport`: timing templates, privilege checks, source address selection.
  * - `scan`: the scanners, async iterables of typed events.
  * - `service`: the service probe format, PCRE patterns in JavaScript, the version matcher.
+ * - `os`: OS detection, nmap's second-generation probes and fingerprints, matched against a user's `nmap-os-db`.
  * - `output`: formatters of the event streams: nmap XML, normal and grepable output (host by host as the scan runs), JSON Lines (with a JSON Schema in the package).
  *
  * @module portscout
@@ -21,4 +22,5 @@ export { TokenBucket, type TokenBucketOptions } from './transport/token-bucket.j
 export { RttEstimator } from './transport/rtt-estimator.js';
 export * from './scan/index.js';
 export * from './service/index.js';
+export * from './os/index.js';
 export * from './output/index.js';

@@ -50,6 +50,8 @@ export interface RawReply {
   readonly destinationBytes?: Uint8Array;
   /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
   readonly ttl?: number;
+  /** The whole IPv4 packet, header included, up to its total length (IPv4 only): OS detection reads the header's fields. */
+  readonly packet?: Uint8Array;
   /** The transport-layer bytes (TCP segment, UDP datagram, ICMP message), in memory that is never overwritten. */
   readonly payload: Uint8Array;
   /** For ICMP replies, the parsed message. */
@@ -278,6 +280,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
   let ttl: number | undefined;
   let sourceBytes: Uint8Array | undefined;
   let destinationBytes: Uint8Array | undefined;
+  let packet: Uint8Array | undefined;
   if (family === 4) {
     const ip = readIpv4Envelope(buffer);
     if (!ip.ok) {
@@ -285,6 +288,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
       return;
     }
     payload = buffer.subarray(ip.value.headerLength, ip.value.totalLength);
+    packet = buffer.subarray(0, ip.value.totalLength);
     ttl = ip.value.ttl;
     sourceBytes = buffer.subarray(Ipv4Field.SOURCE.start, Ipv4Field.SOURCE.end);
     destinationBytes = buffer.subarray(Ipv4Field.DESTINATION.start, Ipv4Field.DESTINATION.end);
@@ -307,6 +311,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
       sourceBytes,
       destinationBytes,
       ttl,
+      packet,
       payload,
       receivedAt,
     });
@@ -321,7 +326,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
   if (icmp.kind === 'echo-reply') {
     const owner = ownerOfId(icmp.identifier);
     if (!owner || !owner.protocols.has('icmp')) return;
-    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, sourceBytes, destinationBytes, ttl, payload, icmp, receivedAt });
+    deliver(owner, { family, protocol: family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, source, sourceBytes, destinationBytes, ttl, packet, payload, icmp, receivedAt });
     return;
   }
   if (icmp.kind !== 'destination-unreachable' && icmp.kind !== 'time-exceeded') return;
@@ -341,6 +346,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     sourceBytes,
     destinationBytes,
     ttl,
+    packet,
     payload,
     icmp,
     quoted,
