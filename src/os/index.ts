@@ -10,4 +10,4 @@ export { OS_TEST_ORDER, formatOsTests, parseOsTests, type OsTest } from './finge
 export { loadOsDatabase, parseOsDatabase, type OsClass, type OsDatabase, type OsDatabaseDiagnostic, type OsDatabaseParse, type OsReference } from './os-database.js';
 export { OS_GUESS_THRESHOLD, compareOsFingerprint, expressionMatches, matchOsFingerprint, type OsMatch } from './os-match.js';
 export { computeOsFingerprint, initialTtlGuess, ipIdSequenceClass, tcpOptionString, type ComputedFingerprint, type OsProbeReplies, type OsProbeRound } from './os-fingerprint.js';
-export { OS_ECHO_PROBES, OS_SEQ_PROBES, OS_TCP_PROBES, U1_DATA_LENGTH, U1_IP_ID, U1_PATTERN_BYTE, U1_TOTAL_LENGTH, IE_SEQUENCE, type OsProbePort, type OsTcpProbe } from './os-probes.js';
+export { OS_ECHO_PROBES, OS_SEQ_PROBES, OS_TCP_PROBES, buildOsEchoProbe, buildOsTcpProbe, buildOsUdpProbe, type OsPacketAddressing, U1_DATA_LENGTH, U1_IP_ID, U1_PATTERN_BYTE, U1_TOTAL_LENGTH, IE_SEQUENCE, type OsProbePort, type OsTcpProbe } from './os-probes.js';
