@@ -227,3 +227,23 @@ export async function matchOsFingerprint(database: OsDatabase, observed: readonl
   }
   return list.map(({ entry, score }) => ({ name: entry.name, accuracy: Math.floor(score * 100), score, line: entry.line, classes: entry.classes }));
 }
+
+/**
+ * The guesses nmap shows of a match list (its normal output's "Aggressive
+ * OS guesses" and its XML's `osmatch` elements): the first ten whose
+ * accuracy is within 10 points of the best.
+ *
+ * @example
+ * ```ts
+ * nmapGuesses(await matchOsFingerprint(database, tests)).map((m) => `${m.name} (${m.accuracy}%)`).join(', ');
+ * ```
+ */
+export function nmapGuesses(matches: readonly OsMatch[]): OsMatch[] {
+  const best = matches[0]?.score ?? 0;
+  const shown: OsMatch[] = [];
+  for (const match of matches) {
+    if (shown.length >= 10 || !(match.score > best - 0.1)) break;
+    shown.push(match);
+  }
+  return shown;
+}
