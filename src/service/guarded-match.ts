@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 /** An idle matcher's worker ends after this many milliseconds (the next request starts a new one). */
@@ -51,6 +52,12 @@ export interface GuardedMatchOptions {
   readonly measure?: boolean;
   /** Requests with a lower number are served first (default 0; first come among equals). */
   readonly priority?: number;
+  /**
+   * Gives the request up: queued, it leaves the queue; running, its worker
+   * is terminated (the next request starts a new one). The promise rejects
+   * with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What {@link GuardedMatcher.match} resolves with. */
@@ -65,8 +72,9 @@ export interface GuardedMatchOutcome {
 
 /* The worker. progress (Int32Array on a SharedArrayBuffer):
  *   [0] seq: incremented before each pattern is started
- *   [1] pos: the position (in the request's index list) being run
+ *   [1] pos: the position (in the request's index list) being run (stored before seq is incremented)
  *   [2] done: the seq of the last pattern finished
+ *   [3] tid: the worker's thread id (Linux), for the watchdog's reading of its CPU time
  * Messages (on the port it is given): { hit: [pos, match, ms] } for each match
  * (and each timing with measure), { end: id } when the request is done. */
 const WORKER_SOURCE = `'use strict';
@@ -77,7 +85,10 @@ const progress = new Int32Array(workerData.progress);
 // patterns running to their budget never take the CPU from the event loop that drives the scan.
 try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (tid > 0) require('node:os').setPriority(tid, 10);
+  if (tid > 0) {
+    Atomics.store(progress, 3, tid);
+    require('node:os').setPriority(tid, 10);
+  }
 } catch {}
 const port = workerData.port;
 const sources = JSON.parse(workerData.sources);
@@ -129,6 +140,68 @@ parentPort.postMessage('ready');
 /** Source lists as JSON, computed once per list (the matchers of one pool share it). */
 const sourceTexts = new WeakMap<readonly string[], string>();
 
+/**
+ * Wall time a pattern may run, as a multiple of its budget, before it is
+ * stopped even if it has not used its budget of CPU time: the budget is CPU
+ * time where the worker's thread can be measured (Linux), so that a pattern
+ * that waits for the CPU on a busy machine is not counted as over budget,
+ * and this bounds how long such a wait can hold a request.
+ */
+export const GUARDED_WALL_FACTOR = 10;
+
+/**
+ * A thread's CPU time in ms, read from `/proc/self/task/<tid>/schedstat`
+ * (nanoseconds) or, without it, `stat` (utime + stime, 10 ms ticks), through
+ * a file kept open: one read costs a few microseconds.
+ */
+class ThreadCpuClock {
+  private fd: number | undefined;
+  private kind: 'schedstat' | 'stat' = 'schedstat';
+  private readonly buffer = Buffer.alloc(512);
+
+  constructor(tid: number) {
+    for (const kind of ['schedstat', 'stat'] as const) {
+      try {
+        this.fd = openSync(`/proc/self/task/${tid}/${kind}`, 'r');
+        this.kind = kind;
+        return;
+      } catch {
+        // not there (not Linux, or no schedstat): try the next
+      }
+    }
+  }
+
+  /** The thread's CPU time (ms), or undefined when it cannot be read. */
+  read(): number | undefined {
+    if (this.fd === undefined) return undefined;
+    try {
+      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
+      const text = this.buffer.toString('latin1', 0, n);
+      let ms: number;
+      if (this.kind === 'schedstat') ms = Number(text.slice(0, text.indexOf(' '))) / 1e6;
+      else {
+        // the fields after the command's ")": utime and stime are fields 14 and 15 of stat
+        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      }
+      return Number.isFinite(ms) ? ms : undefined;
+    } catch {
+      this.close();
+      return undefined;
+    }
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closed already
+    }
+    this.fd = undefined;
+  }
+}
+
 interface Pending {
   readonly id: number;
   readonly subject: string;
@@ -144,18 +217,28 @@ interface Pending {
   /** Whether a soft pattern matched already (the later soft ones are skipped). */
   softFound: boolean;
   resolve(outcome: GuardedMatchOutcome): void;
-  reject(error: Error): void;
+  reject(error: unknown): void;
+  /** Removes the abort listener. */
+  release(): void;
 }
 
 interface Running {
   readonly worker: Worker;
   readonly port: MessagePort;
   readonly progress: Int32Array;
+  /** The worker thread's CPU clock, once its thread id is known (undefined: not yet; null: none). */
+  clock: ThreadCpuClock | null | undefined;
 }
+
+type WorkerMessage = { id: number; hit?: [number, GuardedResult, number]; end?: boolean };
 
 /**
  * Runs regex sources against subjects in a worker thread, with a time
  * budget per pattern. Requests are served one after the other.
+ *
+ * The budget is the CPU time of the worker's thread where it can be read
+ * (Linux's `/proc`), with a wall-time backstop of `GUARDED_WALL_FACTOR` (10)
+ * times the budget; elsewhere it is wall time.
  *
  * @example
  * ```ts
@@ -180,12 +263,14 @@ export class GuardedMatcher {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Watchdog state: the last seq seen and when it was first seen. */
+  /** Watchdog state: the last seq seen, when it was first seen, and the worker's CPU time then. */
   private seenSeq = -1;
+  private seenAt = 0;
+  private seenCpu: number | undefined;
   /** The worker's seq when the current request was posted: no pattern of it started while seq is still this. */
   private sentSeq = 0;
-  private seenAt = 0;
-  private restarting = false;
+  /** While a stuck worker is being terminated: it, and the position counted as over budget (its later hits are dropped). */
+  private stuck: { readonly running: Running; readonly pos: number } | undefined;
 
   /**
    * @param sources - JavaScript regex sources (no flags); pattern `i` is `sources[i]`.
@@ -212,7 +297,7 @@ export class GuardedMatcher {
    *
    * @param subject - the text (for a response, its bytes as latin1)
    * @param indices - indices into the constructor's `sources`
-   * @param options - the budget per pattern, `firstOnly`, `measure`
+   * @param options - the budget per pattern, `firstOnly`, `measure`, `signal`
    * @example
    * ```ts
    * const out = await matcher.match(text, [3, 7, 9], { budgetMs: 100, firstOnly: true });
@@ -221,11 +306,14 @@ export class GuardedMatcher {
    */
   match(subject: string, indices: readonly number[], options: GuardedMatchOptions): Promise<GuardedMatchOutcome> {
     if (this.closed) return Promise.reject(new Error('GuardedMatcher is closed'));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<GuardedMatchOutcome>((resolve, reject) => {
       const priority = options.priority ?? 0;
       let at = this.queue.length;
       while (at > 0 && ((this.queue[at - 1] as Pending).options.priority ?? 0) > priority) at--;
-      this.queue.splice(at, 0, {
+      const onAbort = (): void => this.cancel(pending, signal?.reason);
+      const pending: Pending = {
         id: this.nextId++,
         subject,
         indices: [...indices],
@@ -238,7 +326,10 @@ export class GuardedMatcher {
         softFound: false,
         resolve,
         reject,
-      });
+        release: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.splice(at, 0, pending);
       this.pump();
     });
   }
@@ -256,17 +347,42 @@ export class GuardedMatcher {
     this.stopTimer();
     clearTimeout(this.idleTimer);
     const error = new Error('GuardedMatcher closed');
-    for (const p of this.queue.splice(0)) p.reject(error);
+    for (const p of this.queue.splice(0)) {
+      p.release();
+      p.reject(error);
+    }
     if (this.current) {
+      this.current.release();
       this.current.reject(error);
       this.current = undefined;
     }
     const running = this.running;
     this.running = undefined;
     if (running) {
-      running.port.close();
+      this.dispose(running);
       await running.worker.terminate();
     }
+  }
+
+  /** A request given up (its signal): out of the queue, or, running, its worker terminated. */
+  private cancel(p: Pending, reason: unknown): void {
+    const at = this.queue.indexOf(p);
+    if (at >= 0) {
+      this.queue.splice(at, 1);
+      p.reject(reason);
+      return;
+    }
+    if (this.current !== p) return;
+    this.stopTimer();
+    this.current = undefined;
+    const running = this.running;
+    this.running = undefined;
+    if (running) {
+      this.dispose(running);
+      void running.worker.terminate().catch(() => undefined);
+    }
+    p.reject(reason);
+    this.pump();
   }
 
   /** Starts the next request if none is running. */
@@ -293,11 +409,18 @@ export class GuardedMatcher {
       workerData: { progress: progress.buffer, port: port2, sources: this.sources, warm: this.warm },
       transferList: [port2],
     });
-    const running: Running = { worker, port: port1, progress };
-    port1.on('message', (message: { id: number; hit?: [number, GuardedResult, number]; end?: boolean }) => this.onMessage(running, message));
+    const running: Running = { worker, port: port1, progress, clock: undefined };
+    port1.on('message', (message: WorkerMessage) => this.onMessage(running, message));
     worker.on('error', (error) => this.onWorkerGone(running, error));
     worker.on('exit', () => this.onWorkerGone(running, new Error('the matcher worker exited')));
     return running;
+  }
+
+  /** Closes a worker's port and CPU clock (the worker itself is terminated by the caller). */
+  private dispose(running: Running): void {
+    running.port.close();
+    running.clock?.close();
+    running.clock = null;
   }
 
   /**
@@ -340,6 +463,7 @@ export class GuardedMatcher {
     this.seenSeq = Atomics.load(running.progress, 0);
     this.sentSeq = this.seenSeq;
     this.seenAt = performance.now();
+    this.seenCpu = undefined;
     running.port.postMessage({
       id: p.id,
       subject: p.subject,
@@ -354,12 +478,18 @@ export class GuardedMatcher {
     this.startTimer(p);
   }
 
-  private onMessage(running: Running, message: { id: number; hit?: [number, GuardedResult, number]; end?: boolean }): void {
+  private onMessage(running: Running, message: WorkerMessage): void {
     const p = this.current;
-    // Hits of a worker being terminated are still good results of the request.
     if (!p || message.id !== p.id) return;
+    if (running !== this.running) {
+      // A worker being terminated for a pattern past its budget: its hits before that pattern are
+      // good results of the request; the pattern itself and what came after it are not.
+      const stuck = this.stuck;
+      if (stuck?.running === running && message.hit && message.hit[0] < stuck.pos) this.record(p, message.hit);
+      return;
+    }
     if (message.hit) this.record(p, message.hit);
-    if (message.end && (running === this.running || this.restarting)) this.finish(p);
+    if (message.end) this.finish(p);
   }
 
   private record(p: Pending, [pos, result, ms]: [number, GuardedResult, number]): void {
@@ -374,6 +504,7 @@ export class GuardedMatcher {
     if (this.current !== p) return;
     this.stopTimer();
     this.current = undefined;
+    p.release();
     const end = p.stop >= 0 ? p.stop + 1 : p.indices.length;
     const outcome: { -readonly [K in keyof GuardedMatchOutcome]: GuardedMatchOutcome[K] } = { results: p.results.slice(0, end), overBudget: p.overBudget };
     if (p.options.measure) outcome.timesMs = p.times.slice(0, end);
@@ -391,7 +522,7 @@ export class GuardedMatcher {
     this.idleTimer = setTimeout(() => {
       if (this.running !== running || this.current) return;
       this.running = undefined;
-      running.port.close();
+      this.dispose(running);
       void running.worker.terminate().catch(() => undefined);
     }, GUARDED_IDLE_MS);
     this.idleTimer.unref();
@@ -408,25 +539,52 @@ export class GuardedMatcher {
     this.timer = undefined;
   }
 
+  /** The worker's CPU time (ms), or undefined where it cannot be read. */
+  private cpuOf(running: Running): number | undefined {
+    if (running.clock === undefined) {
+      const tid = Atomics.load(running.progress, 3);
+      if (tid <= 0) return undefined; // not known yet
+      running.clock = new ThreadCpuClock(tid);
+    }
+    return running.clock?.read();
+  }
+
   /** The watchdog: has the pattern being tried run past the budget? */
   private watch(p: Pending): void {
     const running = this.running;
-    if (!running || this.current !== p || this.restarting) return;
-    const seq = Atomics.load(running.progress, 0);
+    if (!running || this.current !== p || this.stuck) return;
+    const progress = running.progress;
+    const seq = Atomics.load(progress, 0);
     const now = performance.now();
     if (seq !== this.seenSeq) {
       this.seenSeq = seq;
       this.seenAt = now;
+      this.seenCpu = this.cpuOf(running);
       return;
     }
-    if (Atomics.load(running.progress, 2) === seq) return; // between patterns (or done, the end message is on its way)
-    if (seq === 0 || now - this.seenAt < p.options.budgetMs) return;
-    void this.restart(p, running, now - this.seenAt);
+    if (Atomics.load(progress, 2) === seq) return; // between patterns (or done, the end message is on its way)
+    if (seq === this.sentSeq) return; // no pattern of this request started yet
+    const budget = p.options.budgetMs;
+    const wall = now - this.seenAt;
+    if (wall < budget) return;
+    if (wall < budget * GUARDED_WALL_FACTOR && this.seenCpu !== undefined) {
+      const cpu = this.cpuOf(running);
+      if (cpu !== undefined && cpu - this.seenCpu < budget) return; // waiting for the CPU, not past its budget
+    }
+    // The position of pattern `seq`: pos is stored before seq is incremented, and the next pattern's
+    // only after `done` reaches seq, so a pos read while seq and done are unchanged is that pattern's.
+    const pos = Atomics.load(progress, 1);
+    if (Atomics.load(progress, 0) !== seq || Atomics.load(progress, 2) === seq) return;
+    void this.restart(p, running, pos, wall);
   }
 
-  /** Terminates a worker stuck on a pattern, records what it found, and resumes with a new one. */
-  private async restart(p: Pending, running: Running, elapsed: number): Promise<void> {
-    this.restarting = true;
+  /**
+   * Terminates a worker stuck on the pattern at `pos` (the one the watchdog
+   * saw past its budget), records what it found before it, counts that
+   * pattern as no match, and resumes with a new worker after it.
+   */
+  private async restart(p: Pending, running: Running, pos: number, elapsed: number): Promise<void> {
+    this.stuck = { running, pos };
     this.stopTimer();
     this.running = undefined;
     try {
@@ -436,18 +594,14 @@ export class GuardedMatcher {
     }
     // Everything the worker posted before it was stopped is in our port.
     for (let m = receiveMessageOnPort(running.port); m; m = receiveMessageOnPort(running.port)) {
-      const message = m.message as { id: number; hit?: [number, GuardedResult, number] };
-      if (message.id === p.id && message.hit) this.record(p, message.hit);
+      const message = m.message as WorkerMessage;
+      if (message.id === p.id && message.hit && message.hit[0] < pos) this.record(p, message.hit);
     }
-    running.port.close();
-    this.restarting = false;
+    this.dispose(running);
+    this.stuck = undefined;
     if (this.closed || this.current !== p) return;
-    const pos = Atomics.load(running.progress, 1);
-    const finished = Atomics.load(running.progress, 2) === Atomics.load(running.progress, 0);
-    if (!finished) {
-      p.overBudget.push(p.indices[pos] as number);
-      p.times[pos] = elapsed;
-    }
+    p.overBudget.push(p.indices[pos] as number);
+    p.times[pos] = elapsed;
     if (p.stop >= 0) {
       this.finish(p);
       return;
@@ -458,29 +612,30 @@ export class GuardedMatcher {
 
   /** The worker died on its own (not terminated by us): resume with a new one. */
   private onWorkerGone(running: Running, error: Error): void {
-    if (running !== this.running || this.restarting) return;
+    if (running !== this.running) return;
     this.running = undefined;
     const p = this.current;
     if (!p || this.closed) {
-      running.port.close();
+      this.dispose(running);
       return;
     }
     // Count the pattern it was on as failed and go on; give up if it died before starting any
     // pattern of this request (its position would be the previous request's).
     const pos = Atomics.load(running.progress, 1);
     if (Atomics.load(running.progress, 0) === this.sentSeq) {
-      running.port.close();
+      this.dispose(running);
       this.stopTimer();
       this.current = undefined;
+      p.release();
       p.reject(error);
       this.pump();
       return;
     }
     for (let m = receiveMessageOnPort(running.port); m; m = receiveMessageOnPort(running.port)) {
-      const message = m.message as { id: number; hit?: [number, GuardedResult, number] };
+      const message = m.message as WorkerMessage;
       if (message.id === p.id && message.hit) this.record(p, message.hit);
     }
-    running.port.close();
+    this.dispose(running);
     p.from = Math.max(p.from, pos + 1);
     this.send(p);
   }

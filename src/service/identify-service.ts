@@ -38,7 +38,11 @@ export interface ServiceIdentification {
   readonly responses: readonly { readonly probe: string; readonly bytes: Uint8Array }[];
   /** Probes whose exchange ran (sent), of those planned. */
   readonly probesSent: number;
-  /** Rules that ran past the matching budget on this port's answers (counted as no match), with where they are written. */
+  /**
+   * Rules that ran past the matching budget (counted as no match) on the
+   * answers the in-order walk read before it decided, with where they are
+   * written: not those of answers checked early and then not needed.
+   */
   readonly overBudget: readonly { readonly source: string; readonly line: number }[];
 }
 
@@ -99,14 +103,23 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   // The answer checked while it arrives is the answer read in order, mostly: match it once.
   const checked = new Map<ServiceProbe, { length: number; outcome: Promise<MatchOutcome> }>();
   const overBudget = new Set<{ readonly source: string; readonly line: number }>();
-  const matchOf = async (probe: ServiceProbe, bytes: Uint8Array, priority: number): Promise<ServiceMatch | undefined> => {
+  // `walked`: the in-order walk reads this answer, so the rules that ran out of budget on it count.
+  // Matching is given up with the identification (options.signal): its queued requests are dropped.
+  const matchOf = async (probe: ServiceProbe, bytes: Uint8Array, priority: number, walked: boolean): Promise<ServiceMatch | undefined> => {
     let entry = checked.get(probe);
     if (!entry || entry.length !== bytes.length) {
-      entry = { length: bytes.length, outcome: matchResponse(database, probe.name, bytes, withBudget({ protocol: target.protocol, priority }, options.budgetMs)) };
+      const matchOptions = withBudget({ protocol: target.protocol, priority, ...(options.signal ? { signal: options.signal } : {}) }, options.budgetMs);
+      entry = { length: bytes.length, outcome: matchResponse(database, probe.name, bytes, matchOptions) };
       checked.set(probe, entry);
     }
-    const outcome = await entry.outcome;
-    for (const rule of outcome.overBudget) overBudget.add(rule);
+    let outcome: MatchOutcome;
+    try {
+      outcome = await entry.outcome;
+    } catch (error) {
+      if (options.signal?.aborted) return undefined;
+      throw error;
+    }
+    if (walked) for (const rule of outcome.overBudget) overBudget.add(rule);
     return outcome.match;
   };
   const rulesOver = (): { source: string; line: number }[] => [...overBudget].map(({ source, line }) => ({ source, line }));
@@ -136,7 +149,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
             tls,
             signal,
             complete: async (bytes) => {
-              const match = await matchOf(probe, bytes, position);
+              const match = await matchOf(probe, bytes, position, false);
               // A check that resolves after the walk passed this position cuts nothing.
               if (match && !match.soft && position >= read) cutAfter(position);
               if (match?.name === 'ssl' && !match.soft) onTls?.();
@@ -175,7 +188,7 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
         continue;
       }
       responses.push({ probe: probe.name, bytes: result.bytes });
-      const match = await matchOf(probe, result.bytes, i);
+      const match = await matchOf(probe, result.bytes, i, true);
       if (options.signal?.aborted) break;
       if (match && !match.soft) return { match, tls, responses, probesSent: sent, overBudget: rulesOver() };
       if (match && !soft) soft = match;

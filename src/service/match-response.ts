@@ -100,6 +100,12 @@ export interface MatchResponseOptions {
   readonly budgetMs?: number;
   /** Responses with a lower number are matched first when the workers are busy (default 0): detection gives a probe's plan position. */
   readonly priority?: number;
+  /**
+   * Gives the matching up: a request still queued for a worker leaves the
+   * queue, and a pattern running for it is stopped (its worker terminated).
+   * The promise rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -120,7 +126,12 @@ export function prepareMatching(database: ServiceProbeDatabase): void {
 /** A match and the rules that ran out of time on the way to it. */
 export interface MatchOutcome {
   readonly match: ServiceMatch | undefined;
-  /** Rules that ran past the budget (counted as no match). */
+  /**
+   * Rules that ran past the budget (counted as no match) before the result
+   * was decided, in the order they were tried: those that ran out on this
+   * answer and those known to run out on it (skipped), never a rule after
+   * the match.
+   */
   readonly overBudget: readonly MatchRule[];
 }
 
@@ -182,6 +193,32 @@ function chainPlan(database: ServiceProbeDatabase, matcher: DatabaseMatcher, pro
 }
 
 /**
+ * The rules that ran out of budget before the result was decided, in plan
+ * order: those that ran out now, and the skipped ones (known to run out on
+ * this subject) at a position matching reached (before the first hard match)
+ * and would have run there (a softmatch after the first one is not run).
+ */
+function overBudgetRules(plan: ChainPlan, results: readonly (readonly (string | undefined)[] | null)[], skip: readonly number[], ran: readonly number[]): MatchRule[] {
+  const ruleAt = new Map(plan.indices.map((index, pos) => [index, pos]));
+  const positions = new Set<number>();
+  for (const index of ran) positions.add(ruleAt.get(index) as number);
+  if (skip.length > 0) {
+    let firstSoft = Infinity;
+    for (let pos = 0; pos < results.length; pos++) {
+      if (results[pos] && plan.soft[pos]) {
+        firstSoft = pos;
+        break;
+      }
+    }
+    for (const index of skip) {
+      const pos = ruleAt.get(index) as number;
+      if (pos < results.length && !(plan.soft[pos] && pos > firstSoft)) positions.add(pos);
+    }
+  }
+  return [...positions].sort((a, b) => a - b).map((pos) => (plan.rules[pos] as { rule: MatchRule }).rule);
+}
+
+/**
  * Like {@link matchServiceResponse}, and also says which rules ran out of
  * time. Every pattern runs in a worker thread with its time budget (see
  * `guarded-match.ts`), so a response crafted to make a pattern backtrack
@@ -203,7 +240,7 @@ export async function matchResponse(database: ServiceProbeDatabase, probeName: s
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
   const known = matcher.slow.get(text);
   const skip = known ? plan.indices.filter((index) => known.has(index)) : [];
-  const outcome = await matcher.pool.match(text, plan.indices, { budgetMs: options.budgetMs ?? DEFAULT_MATCH_BUDGET_MS, firstOnly: true, soft: plan.soft, skip, priority: options.priority ?? 0 });
+  const outcome = await matcher.pool.match(text, plan.indices, { budgetMs: options.budgetMs ?? DEFAULT_MATCH_BUDGET_MS, firstOnly: true, soft: plan.soft, skip, priority: options.priority ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
   if (outcome.overBudget.length > 0) {
     const slow = matcher.slow.get(text) ?? new Set<number>();
     for (const index of outcome.overBudget) slow.add(index);
@@ -211,8 +248,7 @@ export async function matchResponse(database: ServiceProbeDatabase, probeName: s
     matcher.slow.set(text, slow);
     if (matcher.slow.size > SLOW_SUBJECTS) matcher.slow.delete(matcher.slow.keys().next().value as string);
   }
-  const ruleAt = new Map(plan.indices.map((index, pos) => [index, pos]));
-  const overBudget = [...skip, ...outcome.overBudget].map((index) => plan.rules[ruleAt.get(index) as number]?.rule as MatchRule);
+  const overBudget = overBudgetRules(plan, outcome.results, skip, outcome.overBudget);
   let soft: ServiceMatch | undefined;
   for (let pos = 0; pos < outcome.results.length; pos++) {
     const result = outcome.results[pos];

@@ -146,6 +146,32 @@ describe('detectServices on loopback', () => {
     expect(Date.now() - t0).toBeLessThan(15_000);
   }, 30_000);
 
+  it('leaving the loop or aborting stops a pattern running for the scan: the process exits at once', () => {
+    // One pattern runs 60 s (its budget) on the hostile banner unless detection stops it.
+    const code = `
+      import { createServer } from 'node:net';
+      import { detectServices } from './src/service/detect-services.ts';
+      import { parseServiceProbes } from './src/service/probe-file.ts';
+      const { database } = parseServiceProbes('Probe TCP NULL q||\\ntotalwaitms 5000\\nmatch evil m|^(a+)+$|\\n', { source: 'evil' });
+      const server = createServer((s) => { s.on('error', () => {}); s.write('a'.repeat(40) + 'b'); });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const options = { targets: '127.0.0.1', ports: String(server.address().port), skipDiscovery: true, probes: database, matchBudgetMs: 60000 };
+      for await (const event of detectServices(options)) {
+        if (event.type === 'port') { await new Promise((r) => setTimeout(r, 500)); break; }
+      }
+      const t0 = Date.now();
+      try {
+        for await (const event of detectServices({ ...options, signal: AbortSignal.timeout(500) })) {}
+      } catch {}
+      if (Date.now() - t0 > 5000) process.exit(3);
+      server.close();
+    `;
+    const t0 = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 20_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 30_000);
+
   it('rejects bad options at the call', () => {
     expect(() => detectServices({ intensity: 12, targets: '127.0.0.1' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     expect(() => detectServices({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));

@@ -7,9 +7,10 @@
  * calls risky (a linear pattern takes a few ms on these subjects, so the
  * margin to the budget is wide).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GuardedMatcher } from '../../src/service/guarded-match.js';
 import { adversarialSubjects, analyzePatternRisk, patternRisk } from '../../src/service/pattern-risk.js';
@@ -96,6 +97,81 @@ describe('GuardedMatcher', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(run.stdout).not.toMatch(/Worker|MessagePort/);
+  });
+});
+
+/**
+ * A subject on which `^(?:a|aa)+$|^a` (exponential in the length of `a…ab`, then a match of
+ * `a`) takes about `targetMs` of the worker's time: its length found by growing it on a large budget.
+ */
+async function calibrated(matcher: GuardedMatcher, index: number, targetMs: number): Promise<string> {
+  for (let n = 16; n < 64; n++) {
+    const subject = 'a'.repeat(n) + 'b';
+    const ms = (await matcher.match(subject, [index], { budgetMs: 60_000, measure: true })).timesMs![0]!;
+    if (ms >= targetMs) return subject;
+  }
+  throw new Error('could not calibrate');
+}
+
+describe('GuardedMatcher: the verdict', () => {
+  const SLOW = '^(?:a|aa)+$|^a';
+  const sources = [SLOW, '^(a+)+$', 'a'];
+
+  it('counts the pattern the watchdog saw past its budget, even if it ends (and the next starts) before the worker stops', async () => {
+    const matcher = new GuardedMatcher(sources);
+    const proto = Worker.prototype as { terminate(): Promise<number> };
+    const terminate = proto.terminate;
+    try {
+      const subject = await calibrated(matcher, 0, 120);
+      // The worker is stopped a while after the verdict: long enough for the slow pattern (about
+      // three budgets) to end and the catastrophic one after it to start.
+      proto.terminate = function (this: Worker) {
+        return new Promise<void>((resolve) => setTimeout(resolve, 400)).then(() => terminate.call(this));
+      };
+      const out = await matcher.match(subject, [2, 0, 1, 2], { budgetMs: 40 });
+      expect(out.overBudget).toEqual([0, 1]);
+      expect(out.results).toEqual([['a'], null, null, ['a']]);
+    } finally {
+      proto.terminate = terminate;
+      await matcher.close();
+    }
+  }, 20_000);
+
+  it('the budget is CPU time: a pattern that waits for the CPU on a busy machine is not over budget', async () => {
+    const matcher = new GuardedMatcher(sources);
+    const hogs: ChildProcess[] = [];
+    try {
+      const subject = await calibrated(matcher, 0, 25);
+      // One busy process per core at the normal priority: the worker (niced) gets a small share.
+      for (let i = 0; i < 2; i++) hogs.push(spawn(process.execPath, ['-e', 'const end = Date.now() + 4000; while (Date.now() < end);'], { stdio: 'ignore' }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const out = await matcher.match(subject, [0], { budgetMs: 100, measure: true });
+      expect(out.overBudget).toEqual([]);
+      expect(out.results).toEqual([['a']]);
+      console.log(`[cpu budget] a ${subject.length}-character subject took ${out.timesMs![0]!.toFixed(0)} ms of wall time beside two busy processes`);
+    } finally {
+      for (const hog of hogs) hog.kill();
+      await matcher.close();
+    }
+  }, 20_000);
+
+  it('a request given up (signal) leaves the queue, or stops its pattern; the others are served', async () => {
+    const matcher = new GuardedMatcher(sources);
+    try {
+      const stop = new AbortController();
+      const t0 = performance.now();
+      const running = matcher.match('a'.repeat(40) + 'b', [1], { budgetMs: 60_000, signal: stop.signal });
+      const queued = matcher.match('a', [2], { budgetMs: 100, signal: stop.signal });
+      const other = matcher.match('aa', [2], { budgetMs: 100 });
+      setTimeout(() => stop.abort(new Error('scan gone')), 200);
+      await expect(running).rejects.toThrow('scan gone');
+      await expect(queued).rejects.toThrow('scan gone');
+      expect((await other).results).toEqual([['a']]);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      await expect(matcher.match('a', [2], { budgetMs: 100, signal: stop.signal })).rejects.toThrow('scan gone');
+    } finally {
+      await matcher.close();
+    }
   });
 });
 

@@ -94,6 +94,34 @@ describe('identifyService scheduling', () => {
   });
 });
 
+describe('identifyService overBudget', () => {
+  it('lists no rule of an answer checked early that the walk never read (it decided before)', async () => {
+    const { database, diagnostics } = parseServiceProbes(
+      ['Probe TCP NULL q||', 'totalwaitms 3000', 'match hello m|^hello| p/Hello/', 'Probe TCP Evil q|EVIL\\n|', 'totalwaitms 3000', 'match evil m|^(a+)+$|'].join('\n'),
+      { source: 'early' },
+    );
+    expect(diagnostics).toEqual([]);
+    // Evil's answer comes at once and runs a pattern out of budget while it is checked; the NULL
+    // probe's banner comes later and decides the walk at position 0.
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      const banner = setTimeout(() => socket.write('hello\n'), 700);
+      socket.on('data', () => {
+        clearTimeout(banner);
+        socket.write('a'.repeat(40) + 'b');
+      });
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      const found = await identifyService({ address: '127.0.0.1', family: 4, port, protocol: 'tcp' }, { database, intensity: 9, connections: new ConnectionSlots(8), budgetMs: 50 });
+      expect(found.match).toMatchObject({ name: 'hello', probe: 'NULL' });
+      expect(found.overBudget).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('exchange', () => {
   it('an answer found complete by a slow check is the bytes checked, not what came during the check', async () => {
     const server = createServer((socket) => {
