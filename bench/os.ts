@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     const oursSeconds: number[] = [];
     const probing: number[] = [];
     const notes: string[] = [];
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < (process.env.BENCH_SKIP_ONE ? 0 : RUNS); run++) {
       const nmap = await runNmap(lab, [t1]);
       const nmap1 = await runNmap(lab, [t1], ['--max-os-tries', '1']);
       const ours = await runOurs(lab, [t1]);
@@ -128,6 +128,15 @@ async function main(): Promise<void> {
       const ours = await runOurs(lab, targets);
       const agree = ours.events.filter((e) => e.matches[0]?.name === nmap.hosts.find((h) => h.address === e.address)?.best?.replace(/ \(\d+%\)$/, '')).length;
       console.log(`  ${String(count).padStart(3)} hosts: portscout ${ours.seconds.toFixed(2)} s, nmap ${nmap.seconds.toFixed(2)} s, ratio ${(ours.seconds / nmap.seconds).toFixed(3)}; same best guess on ${agree}/${count}`);
+      let shown = 0;
+      for (const e of ours.events) {
+        const theirs = nmap.hosts.find((h) => h.address === e.address);
+        const mine = e.matches[0] ? `${e.matches[0].name} (${e.matches[0].accuracy}%)` : 'none';
+        if (theirs?.best === mine || shown++ >= 5) continue;
+        const diff = theirs?.fingerprint ? differences(theirs.fingerprint, e.tests) : ['nmap printed no fingerprint'];
+        const seq = (text: string): string => /SEQ\([^)]*\)/.exec(text)?.[0] ?? '';
+        console.log(`    ${e.address}: nmap ${theirs?.best ?? 'none'}, portscout ${mine} [${e.reasons.join(',')}]; differences: ${diff.join(', ') || 'none'}; nmap ${seq(theirs?.fingerprint.replace(/\nOS:/g, '') ?? '')} ours ${seq(e.fingerprint ?? '')}`);
+      }
     }
   } finally {
     await lab.destroy();

@@ -133,7 +133,7 @@ describe('the examples', () => {
       expect(services.map((s) => [s.name, s.product ?? '', s.version ?? '']).sort()).toEqual(
         [
           ['ftp', 'vsftpd', '3.0.5'],
-          ['http', '', ''],
+          ['http', 'Node.js http server', ''], // the example's own node:http server
           ['smtp', 'Postfix smtpd', ''],
           ['tcpwrapped', '', ''],
         ].sort(),

@@ -4,12 +4,14 @@
  * It is written in the `nmap-service-probes` format by the project, from
  * protocol knowledge and the banners of real servers, and is licensed with
  * the package: nothing in it comes from nmap's file. It covers a first set
- * of services (SSH with OpenSSH and Dropbear, telnet, HTTP with nginx,
- * Apache httpd and lighttpd, TLS, FTP with vsftpd, SMTP with Postfix, IMAP
- * and POP3 with Dovecot, rsync, DNS with dnsmasq and BIND, NTP, SNMP with
- * Net-SNMP, MySQL and MariaDB, PostgreSQL, Redis, memcached, LDAP with
- * OpenLDAP, MQTT with Mosquitto); where a server hides its version, the rule
- * names the service and product only (a softmatch for the newer ones).
+ * of services (SSH with OpenSSH and Dropbear, telnet, VNC, RDP with xrdp,
+ * HTTP with nginx, Apache httpd, lighttpd, Caddy, Microsoft IIS, Node.js and
+ * Python's http.server, TLS, FTP with vsftpd, ProFTPD and Pure-FTPd, SMTP
+ * with Postfix and Exim, IMAP and POP3 with Dovecot, SMB with Samba, rsync,
+ * DNS with dnsmasq and BIND, NTP (ntpsec, chrony), SNMP with Net-SNMP,
+ * MySQL and MariaDB, PostgreSQL, Redis, memcached, LDAP with OpenLDAP, MQTT
+ * with Mosquitto, AMQP with RabbitMQ); where a server hides its version, the
+ * rule names the service and product only (a softmatch for the newer ones).
  *
  * @module
  */
@@ -42,11 +44,20 @@ softmatch ssh m|^SSH-([\d.]+)-|
 
 # FTP (RFC 959): a 220 greeting.
 match ftp m|^220 \(vsFTPd ([\d.]+)\)\r\n| p/vsftpd/ v/$1/ o/Unix/ cpe:/a:beasts:vsftpd:$1/
+# ProFTPD's greeting is "220 ProFTPD Server (<ServerName>) [<address>]": since 1.3.6 its default
+# ServerIdent no longer names the version (older ones said "220 ProFTPD 1.3.5 Server (...)").
+match ftp m|^220 ProFTPD (\d+\.\d+\.\d+[a-z\d]*) Server \(([^)\r\n]*)\) \[[^\]\r\n]+\]\r\n| p/ProFTPD/ v/$1/ i/$2/ cpe:/a:proftpd:proftpd:$1/
+softmatch ftp m|^220 ProFTPD Server \([^)\r\n]*\) \[[^\]\r\n]+\]\r\n| p/ProFTPD/ cpe:/a:proftpd:proftpd/
+# Pure-FTPd opens a multi-line greeting with "220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------";
+# it never names its version.
+softmatch ftp m|^220-+ Welcome to Pure-FTPd(?: \[[a-zA-Z]+\])* -+\r\n| p/Pure-FTPd/ cpe:/a:pureftpd:pure-ftpd/
 softmatch ftp m|^220[ -][^\r\n]*FTP|i
 
 # SMTP (RFC 5321): a 220 greeting with the host's name.
 match smtp m|^220 ([-\w.]+) ESMTP Postfix \(Debian/GNU\)\r\n| p/Postfix smtpd/ h/$1/ o/Linux/ cpe:/a:postfix:postfix/a cpe:/o:linux:linux_kernel/a
 match smtp m|^220 ([-\w.]+) ESMTP Postfix| p/Postfix smtpd/ h/$1/ cpe:/a:postfix:postfix/a
+# Exim's default smtp_banner: "$smtp_active_hostname ESMTP Exim $version_number $tod_full".
+match smtp m|^220 ([-\w.]+) ESMTP Exim (\d+\.\d+(?:\.\d+)?)(?: #\d+)? [^\r\n]*\r\n| p/Exim smtpd/ v/$2/ h/$1/ cpe:/a:exim:exim:$2/
 softmatch smtp m|^220[ -][^\r\n]*SMTP|i
 
 # IMAP (RFC 9051 7.1.1) and POP3 (RFC 1939 4): an untagged OK / "+OK" greeting. Dovecot's
@@ -64,6 +75,10 @@ softmatch rsync m|^@RSYNCD: (\d+)\.\d+(?: [ -~]*)?\n| p/rsync/ i/protocol $1/
 
 # Telnet (RFC 854): a server opens with option negotiation (IAC WILL/WONT/DO/DONT).
 softmatch telnet m|^\xff[\xfb-\xfe][\0-\x2f]|
+
+# VNC (RFB, RFC 6143 7.1.1): the server opens with "RFB 003.008\n". The protocol version,
+# not the server's product (TigerVNC, x11vnc and others send the same): a softmatch.
+softmatch vnc m|^RFB 00(\d)\.00(\d)\n| i/protocol $1.$2/
 
 # MySQL client/server protocol: the server's handshake (protocol 10) comes first.
 # MariaDB 10 and later put "5.5.5-" before their real version (for old clients that
@@ -89,7 +104,22 @@ match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache/([\d.
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Apache\r\n|s p/Apache httpd/ cpe:/a:apache:http_server/
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: lighttpd/([\d.]+)\r\n|s p/lighttpd/ v/$1/ cpe:/a:lighttpd:lighttpd:$1/
 match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: lighttpd\r\n|s p/lighttpd/ cpe:/a:lighttpd:lighttpd/
+# Caddy always says "Server: Caddy", never its version.
+match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Caddy\r\n|s p/Caddy httpd/ cpe:/a:caddyserver:caddy/
+# Microsoft IIS: "Server: Microsoft-IIS/10.0" (Microsoft's documentation of the removeServerHeader setting).
+match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: Microsoft-IIS/([\d.]+)\r\n|s p/Microsoft IIS httpd/ v/$1/ o/Windows/ cpe:/a:microsoft:internet_information_services:$1/ cpe:/o:microsoft:windows/a
+# Python's http.server (BaseHTTPRequestHandler.version_string): "SimpleHTTP/0.6 Python/3.11.2".
+match http m|^HTTP/1\.[01] \d\d\d (?:[^\r\n]*\r\n(?!\r\n))*?Server: SimpleHTTP/([\d.]+) Python/(\d+\.\d+\.\d+)\r\n|s p/Python http.server/ v/$2/ i/SimpleHTTP $1/ cpe:/a:python:python:$2/
 softmatch http m|^HTTP/1\.[01] \d\d\d |
+
+# HTTP with a method no server implements. Node.js's http module (llhttp) knows a fixed list of
+# methods and answers any other with a bare "400 Bad Request" and "Connection: close", no other
+# header and no body; it never names itself or its version.
+Probe TCP HTTPUnknownMethod q|PORTSCOUT / HTTP/1.0\r\n\r\n|
+rarity 3
+ports 3000,8000-8010,8080
+
+match http m|^HTTP/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$| p/Node.js http server/ cpe:/a:nodejs:node.js/
 
 # TLS: a ClientHello (TLS 1.2, common ECDHE and RSA suites). A ServerHello or a
 # TLS alert means TLS; detection then goes on through TLS.
@@ -170,6 +200,39 @@ ports 389,3268
 softmatch ldap m|^0.\x02\x01\x01d.\x04\x000.0.\x04\x0bobjectClass1.\x04\x03top\x04\x0fOpenLDAProotDSE|s p/OpenLDAP/ cpe:/a:openldap:openldap/
 softmatch ldap m|^0[\x01-\x7f]\x02\x01\x01[de]|s
 softmatch ldap m|^0\x81.\x02\x01\x01[de]|s
+
+# SMB 2 and 3 (MS-SMB2 2.2.3): a NEGOTIATE request on direct TCP (RFC 1002 session header),
+# dialects 2.0.2, 2.1, 3.0 and 3.0.2, client GUID "portscout-client". The response's ServerGuid
+# is random on Windows; Samba's smbd fills it with its NetBIOS name, padded with NULs.
+# Neither says its version.
+Probe TCP SMB2Negotiate q|\0\0\0\x6c\xfeSMB\x40\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x24\0\x04\0\x01\0\0\0\0\0\0\0portscout-client\0\0\0\0\0\0\0\0\x02\x02\x10\x02\0\x03\x02\x03|
+rarity 4
+ports 445
+
+match microsoft-ds m|^\0...\xfeSMB@\0..\0\0\0\0\0\0.{50}A\0..\x02\x03..[!-~][!-~\0]{14}\0|s p/Samba smbd/ i/SMB 3.0.2/ cpe:/a:samba:samba/
+match microsoft-ds m|^\0...\xfeSMB@\0..\0\0\0\0\0\0.{50}A\0..[\0-\x11][\x02\x03]..[!-~][!-~\0]{14}\0|s p/Samba smbd/ cpe:/a:samba:samba/
+softmatch microsoft-ds m|^\0...\xfeSMB@\0..\0\0\0\0\0\0.{50}A\0|s
+
+# RDP (MS-RDPBCGR 2.2.1.1): an X.224 Connection Request with an RDP Negotiation Request for
+# TLS and CredSSP. xrdp (0.9) answers a Connection Confirm that selects TLS, with only the
+# "extended client data" flag; Windows selects CredSSP and sets more flags. No version.
+Probe TCP RDPNegotiate q|\x03\0\0\x13\x0e\xe0\0\0\0\0\0\x01\0\x08\0\x03\0\0\0|
+rarity 4
+ports 3389
+
+match ms-wbt-server m|^\x03\0\0\x13\x0e\xd0\0\0\x12\x34\0\x02\x01\x08\0\x01\0\0\0| p/xrdp/ cpe:/a:neutrinolabs:xrdp/
+softmatch ms-wbt-server m|^\x03\0\0[\x0b\x13][\x06\x0e]\xd0\0\0|
+
+# AMQP 0-9-1: the protocol header. A broker answers Connection.Start (class 10, method 10,
+# version 0-9) whose server-properties table holds RabbitMQ's platform, product and version.
+Probe TCP AMQPHeader q|AMQP\0\0\x09\x01|
+rarity 4
+ports 5671,5672
+
+match amqp m|^\x01\0\0\0\0..\0\x0a\0\x0a\0\x09.*?\x08platformS\0\0\0[\x01-\x40](Erlang/OTP [\d.]+)\x07productS\0\0\0\x08RabbitMQ\x07versionS\0\0\0[\x01-\x20](\d+\.\d+\.\d+)|s p/RabbitMQ/ v/$2/ i/$1/ cpe:/a:vmware:rabbitmq:$2/
+match amqp m|^\x01\0\0\0\0..\0\x0a\0\x0a\0\x09.*?\x07productS\0\0\0\x08RabbitMQ\x07versionS\0\0\0[\x01-\x20](\d+\.\d+\.\d+)|s p/RabbitMQ/ v/$1/ cpe:/a:vmware:rabbitmq:$1/
+softmatch amqp m|^\x01\0\0\0\0..\0\x0a\0\x0a\0\x09|s
+softmatch amqp m|^AMQP\0\0\x09\x01|
 
 # SNMP v2c (RFC 3416) GetRequest, community "public": sysDescr.0, sysObjectID.0 and
 # UCD-SNMP-MIB versionTag.0 (1.3.6.1.4.1.2021.100.2.0), which Net-SNMP's agent answers with

@@ -6,7 +6,8 @@
  *   ip netns exec <ns> node --import tsx test/support/detect-services-child.ts '<json>'
  * where json is { "targets": "198.18.1.10", "tcpPorts"?: "21,22", "udpPorts"?: "53",
  * "probeFile"?: "/usr/share/nmap/nmap-service-probes", "dist"?: true, "options"?: { ... } }
- * (options: more options of detectServices, such as hostConcurrency).
+ * (options: more options of detectServices, such as hostConcurrency; "udpScanOptions"?: more
+ * options of the UDP scan, such as maxRetries).
  * Without probeFile the default database (portscout's own) is used; a probe
  * file is read at run time with loadServiceProbes (never copied). TCP ports
  * go through detectServices' own connect scan; UDP ports through a UDP scan
@@ -25,6 +26,8 @@ const request = JSON.parse(process.argv[2] ?? '{}') as {
   dist?: boolean;
   /** More options of detectServices (hostConcurrency, intensity, ...), for experiments. */
   options?: Record<string, unknown>;
+  /** More options of the UDP scan (maxRetries, ...). */
+  udpScanOptions?: Record<string, unknown>;
 };
 if (request.dist) process.setSourceMapsEnabled(false);
 const portscout = (await import(request.dist ? '../../dist/index.js' : '../../src/index.js')) as typeof Portscout;
@@ -55,7 +58,7 @@ try {
     runs.push(drain(portscout.detectServices({ ...request.options, targets: request.targets, ports: request.tcpPorts, skipDiscovery: true, probes })));
   }
   if (request.udpPorts !== undefined) {
-    const from = portscout.udpScan({ targets: request.targets, ports: request.udpPorts, skipDiscovery: true });
+    const from = portscout.udpScan({ ...request.udpScanOptions, targets: request.targets, ports: request.udpPorts, skipDiscovery: true });
     runs.push(drain(portscout.detectServices({ ...request.options, from, probes })));
   }
   await Promise.all(runs);

@@ -4,7 +4,16 @@
  * namespace next to test/support/lab-services.ts's: Redis, memcached,
  * PostgreSQL, Dropbear, inetutils telnetd, lighttpd, Apache httpd, Dovecot
  * (IMAP and POP3), the rsync daemon, BIND (TCP and UDP), ntpsec (UDP),
- * Net-SNMP's snmpd (UDP), Mosquitto (MQTT) and OpenLDAP's slapd.
+ * Net-SNMP's snmpd (UDP), Mosquitto (MQTT), OpenLDAP's slapd, Node's http
+ * module, Python's http.server, Caddy, Samba's smbd, xrdp, TigerVNC's
+ * Xtigervnc, ProFTPD, Pure-FTPd, Exim, RabbitMQ and chrony (UDP).
+ *
+ * ProFTPD, Pure-FTPd, Exim and chrony conflict with packages the other lab
+ * tests need (vsftpd, postfix, ntpsec: Debian lets one FTP server, one MTA
+ * and one time daemon be installed): `.ci/run` unpacks their .deb files
+ * (`dpkg-deb -x`) under {@link EXTRACTED_ROOT} instead of installing them,
+ * with the package's version in a `VERSION` file next to it, which stands in
+ * for `dpkg-query -W` for these four.
  *
  * Every server gets its own configuration, pid file, sockets and data in a
  * temporary directory and listens on t1's address only; nothing runs in the
@@ -66,10 +75,48 @@ export const EXTRA_SERVICES: readonly ExtraService[] = [
   { id: 'lighttpd', package: 'lighttpd', protocol: 'tcp', port: 8180 },
   { id: 'apache', package: 'apache2', protocol: 'tcp', port: 8280 },
   { id: 'memcached', package: 'memcached', protocol: 'tcp', port: 11211 },
+  { id: 'node-http', package: 'nodejs', protocol: 'tcp', port: 3000 },
+  { id: 'python-http', package: 'python3-minimal', protocol: 'tcp', port: 8000 },
+  { id: 'caddy', package: 'caddy', protocol: 'tcp', port: 8380 },
+  { id: 'samba', package: 'samba', protocol: 'tcp', port: 445 },
+  { id: 'xrdp', package: 'xrdp', protocol: 'tcp', port: 3389 },
+  { id: 'vnc', package: 'tigervnc-standalone-server', protocol: 'tcp', port: 5901 },
+  { id: 'proftpd', package: 'proftpd-core', protocol: 'tcp', port: 2021 },
+  { id: 'pure-ftpd', package: 'pure-ftpd', protocol: 'tcp', port: 2022 },
+  { id: 'exim', package: 'exim4-daemon-light', protocol: 'tcp', port: 587 },
+  { id: 'rabbitmq', package: 'rabbitmq-server', protocol: 'tcp', port: 5672 },
   { id: 'ntpsec', package: 'ntpsec', protocol: 'udp', port: 123 },
   { id: 'snmpd', package: 'snmpd', protocol: 'udp', port: 1161 },
   { id: 'bind-udp', package: 'bind9', protocol: 'udp', port: 5300 },
+  { id: 'chrony', package: 'chrony', protocol: 'udp', port: 11123 },
 ];
+
+/**
+ * Where `.ci/run` unpacks the packages that conflict with installed ones
+ * (one directory per package, its files under it and its version in `VERSION`).
+ *
+ * @example
+ * ```ts
+ * join(EXTRACTED_ROOT, 'proftpd-core', 'usr/sbin/proftpd');
+ * ```
+ */
+export const EXTRACTED_ROOT = process.env.PORTSCOUT_LAB_EXTRACTED ?? '/opt/portscout-lab';
+
+/**
+ * The packages unpacked under {@link EXTRACTED_ROOT} rather than installed.
+ *
+ * @example
+ * ```ts
+ * EXTRACTED_PACKAGES.includes('chrony'); // true
+ * ```
+ */
+export const EXTRACTED_PACKAGES = ['proftpd-core', 'pure-ftpd', 'exim4-daemon-light', 'chrony'] as const;
+
+const extracted = (pkg: (typeof EXTRACTED_PACKAGES)[number], path: string): string => join(EXTRACTED_ROOT, pkg, path);
+const PROFTPD = extracted('proftpd-core', 'usr/sbin/proftpd');
+const PURE_FTPD = extracted('pure-ftpd', 'usr/sbin/pure-ftpd');
+const EXIM = extracted('exim4-daemon-light', 'usr/sbin/exim4');
+const CHRONYD = extracted('chrony', 'usr/sbin/chronyd');
 
 /** The programs each service needs (Debian's paths). */
 const PROGRAMS: Readonly<Record<string, readonly string[]>> = {
@@ -89,7 +136,21 @@ const PROGRAMS: Readonly<Record<string, readonly string[]>> = {
   memcached: ['/usr/bin/memcached'],
   ntpsec: ['/usr/sbin/ntpd'],
   snmpd: ['/usr/sbin/snmpd'],
+  'node-http': [process.execPath],
+  'python-http': ['/usr/bin/python3'],
+  caddy: ['/usr/bin/caddy'],
+  samba: ['/usr/sbin/smbd'],
+  xrdp: ['/usr/sbin/xrdp', '/etc/xrdp/xrdp.ini', '/usr/bin/unshare'],
+  vnc: ['/usr/bin/Xtigervnc'],
+  proftpd: [PROFTPD],
+  'pure-ftpd': [PURE_FTPD],
+  exim: [EXIM, '/usr/bin/unshare'],
+  rabbitmq: ['/usr/lib/rabbitmq/bin/rabbitmq-server'],
+  chrony: [CHRONYD],
 };
+
+/** Files that must be readable rather than executable. */
+const DATA_FILES = new Set(['/etc/xrdp/xrdp.ini']);
 
 /**
  * The package list for `apt-get install` that provides every extra service.
@@ -115,11 +176,16 @@ export const EXTRA_PACKAGES = [
   'memcached',
   'ntpsec',
   'snmpd',
+  'samba',
+  'xrdp',
+  'tigervnc-standalone-server',
+  'rabbitmq-server',
+  'caddy',
 ] as const;
 
 function isExecutable(path: string): boolean {
   try {
-    accessSync(path, constants.X_OK);
+    accessSync(path, DATA_FILES.has(path) ? constants.R_OK : constants.X_OK);
     return true;
   } catch {
     return false;
@@ -138,7 +204,8 @@ export function extraServicesUnavailable(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of EXTRA_SERVICES) {
     const missing = (PROGRAMS[s.id] ?? []).filter((p) => !isExecutable(p));
-    if (missing.length > 0) out[s.id] = `missing ${missing.join(', ')} (apt-get install ${s.package})`;
+    const how = (EXTRACTED_PACKAGES as readonly string[]).includes(s.package) ? `.ci/run unpacks ${s.package} under ${EXTRACTED_ROOT}` : `apt-get install ${s.package}`;
+    if (missing.length > 0) out[s.id] = `missing ${missing.join(', ')} (${how})`;
   }
   return out;
 }
@@ -162,6 +229,20 @@ export interface ExtraLabServices {
   readonly startMs: number;
   /** Kills every server started here and removes their directory. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** `dpkg-query -W` versions, with the unpacked packages' `VERSION` files for those not installed. */
+async function packageVersions(packages: readonly string[]): Promise<Record<string, string>> {
+  const out = await installedVersions(packages);
+  for (const pkg of EXTRACTED_PACKAGES) {
+    if (out[pkg] !== '' && out[pkg] !== undefined) continue;
+    try {
+      out[pkg] = readFileSync(join(EXTRACTED_ROOT, pkg, 'VERSION'), 'utf8').trim();
+    } catch {
+      out[pkg] = '';
+    }
+  }
+  return out;
 }
 
 /** The ports listening in t1 (`ss -l`), by `tcp/23`, `udp/123`. */
@@ -218,9 +299,162 @@ export async function startExtraLabServices(lab: Lab): Promise<ExtraLabServices>
     mkdirSync(p, { recursive: true });
     return p;
   };
+  /** A configuration file of lines in the service's directory. */
+  const configFile = (service: string, file: string, lines: readonly string[]): string => write(join(sub(service), file), [...lines, ''].join('\n'));
 
   try {
-    const installed = await installedVersions([...new Set(EXTRA_SERVICES.map((s) => s.package))]);
+    const installed = await packageVersions([...new Set(EXTRA_SERVICES.map((s) => s.package))]);
+
+    // The slowest to start first (RabbitMQ's Erlang node takes seconds), and before the servers
+    // whose set-up is awaited (dropbearkey, initdb), so that they all start at once.
+    if (run.has('rabbitmq')) {
+      const d = sub('rabbitmq');
+      const env = {
+        HOME: sub('rabbitmq/home'),
+        RABBITMQ_NODENAME: 'rabbit@localhost',
+        RABBITMQ_NODE_IP_ADDRESS: address,
+        RABBITMQ_NODE_PORT: '5672',
+        RABBITMQ_MNESIA_BASE: sub('rabbitmq/mnesia'),
+        RABBITMQ_LOG_BASE: sub('rabbitmq/log'),
+        RABBITMQ_PID_FILE: join(d, 'rabbitmq.pid'),
+        RABBITMQ_ENABLED_PLUGINS_FILE: join(d, 'enabled_plugins'),
+        RABBITMQ_CONFIG_FILE: join(d, 'rabbitmq'),
+      };
+      // As root, without Debian's wrapper (/usr/sbin/rabbitmq-server) that changes to the rabbitmq user.
+      startDaemon(ns, 'rabbitmq', ['/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), '/usr/lib/rabbitmq/bin/rabbitmq-server'], daemons);
+    }
+
+    if (run.has('node-http')) {
+      // node:http as an application uses it: a handler that answers every request, no Server header.
+      const program = `require('node:http').createServer((q, r) => r.end('portscout lab (node:http)\\n')).listen(3000, ${JSON.stringify(address)});`;
+      startDaemon(ns, 'node-http', [process.execPath, '-e', program], daemons);
+    }
+
+    if (run.has('python-http')) {
+      const root = sub('python-http');
+      write(join(root, 'index.html'), 'portscout lab (python3 -m http.server)\n');
+      startDaemon(ns, 'python-http', ['/usr/bin/python3', '-m', 'http.server', '--bind', address, '--directory', root, '8000'], daemons);
+    }
+
+    if (run.has('caddy')) {
+      const d = sub('caddy');
+      const conf = write(join(d, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\nhttp://:8380 {\n\tbind ${address}\n\trespond "portscout lab (Caddy)" 200\n}\n`);
+      startDaemon(ns, 'caddy', ['/usr/bin/env', `HOME=${d}`, `XDG_DATA_HOME=${d}`, `XDG_CONFIG_HOME=${d}`, '/usr/bin/caddy', 'run', '--config', conf, '--adapter', 'caddyfile'], daemons);
+    }
+
+    if (run.has('samba')) {
+      const d = sub('samba');
+      const conf = configFile('samba', 'smb.conf', [
+        '[global]',
+        'server role = standalone server',
+        'netbios name = PORTSCOUT-LAB',
+        `interfaces = ${address}`,
+        'bind interfaces only = yes',
+        'smb ports = 445',
+        'disable netbios = yes',
+        ...['private dir', 'lock directory', 'state directory', 'cache directory', 'pid directory', 'ncalrpc dir'].map((k) => `${k} = ${sub(`samba/${k.split(' ')[0]}`)}`),
+        `log file = ${join(d, 'log.%m')}`,
+        'load printers = no',
+        'printcap name = /dev/null',
+        'disable spoolss = yes',
+        `[lab]\npath = ${sub('samba/share')}\nread only = yes`,
+      ]);
+      startDaemon(ns, 'smbd', ['/usr/sbin/smbd', '--foreground', '--no-process-group', '--debug-stdout', '-s', conf], daemons);
+    }
+
+    if (run.has('xrdp')) {
+      const d = sub('xrdp');
+      // Debian's xrdp.ini (its keys and certificate from the package's postinst), on t1's address, in the foreground.
+      const ini = readFileSync('/etc/xrdp/xrdp.ini', 'utf8')
+        .replace(/^port=.*$/m, `port=tcp://${address}:3389`)
+        .replace(/^fork=.*$/m, 'fork=false')
+        .replace(/^LogFile=.*$/m, `LogFile=${join(d, 'xrdp.log')}`)
+        .replace(/^EnableSyslog=.*$/m, 'EnableSyslog=false');
+      const conf = write(join(d, 'xrdp.ini'), ini);
+      // Its pid file and socket directory (/run/xrdp) go to a /run of its own (a private mount namespace).
+      startDaemon(ns, 'xrdp', ['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -p /run/xrdp/sockdir && exec /usr/sbin/xrdp -n -c "$0"', conf], daemons);
+    }
+
+    if (run.has('vnc')) {
+      // Xtigervnc is an X server: its lock file and socket (/tmp/.X1-lock, /tmp/.X11-unix) go to a /tmp of its own.
+      startDaemon(
+        ns,
+        'Xtigervnc',
+        ['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs -o size=16m tmpfs /tmp && exec /usr/bin/Xtigervnc :1 -rfbport 5901 -interface "$0" -SecurityTypes None -nolisten tcp -desktop portscout-lab', address],
+        daemons,
+      );
+    }
+
+    if (run.has('proftpd')) {
+      const d = sub('proftpd');
+      const conf = configFile('proftpd', 'proftpd.conf', [
+        'ServerType standalone',
+        // Debian's proftpd.conf names the server "Debian" and keeps ProFTPD's default ServerIdent.
+        'ServerName "Debian"',
+        'Port 2021',
+        `DefaultAddress ${address}`,
+        'SocketBindTight on',
+        'UseIPv6 off',
+        'User nobody',
+        'Group nogroup',
+        `PidFile ${join(d, 'proftpd.pid')}`,
+        `ScoreboardFile ${join(d, 'proftpd.scoreboard')}`,
+        'DelayTable none',
+        'WtmpLog off',
+        'TransferLog none',
+        'SystemLog none',
+        'UseReverseDNS off',
+      ]);
+      startDaemon(ns, 'proftpd', [PROFTPD, '-n', '-c', conf], daemons);
+    }
+
+    if (run.has('pure-ftpd')) {
+      // Its privilege-separation directory (/var/run/pure-ftpd) goes to a /run of its own.
+      startDaemon(ns, 'pure-ftpd', ['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs -o size=1m,mode=755 tmpfs /run && exec "$0" -S "$1,2022" -g /run/pure-ftpd.pid', PURE_FTPD, address], daemons);
+    }
+
+    if (run.has('exim')) {
+      // Exim looks its user (Debian-exim, made by exim4-base's postinst) up at start: where it does
+      // not exist, copies of /etc/passwd and /etc/group with it are mounted in a private mount namespace.
+      const d = sub('exim');
+      const passwd = readFileSync('/etc/passwd', 'utf8');
+      const existing = passwd.split('\n').find((l) => l.startsWith('Debian-exim:'));
+      const uid = existing === undefined ? 64_990 : Number(existing.split(':')[2]);
+      const passwdCopy = write(join(d, 'passwd'), existing === undefined ? `${passwd.trimEnd()}\nDebian-exim:x:${uid}:${uid}::/nonexistent:/usr/sbin/nologin\n` : passwd);
+      const groups = readFileSync('/etc/group', 'utf8');
+      const groupCopy = write(join(d, 'group'), groups.includes('\nDebian-exim:') ? groups : `${groups.trimEnd()}\nDebian-exim:x:${uid}:\n`);
+      for (const name of ['log', 'spool']) {
+        const p = sub(`exim/${name}`);
+        chownSync(p, uid, uid);
+        chmodSync(p, 0o750);
+      }
+      // The configuration must belong to root (it does: written here, as root).
+      const conf = write(
+        join(d, 'exim.conf'),
+        [
+          'primary_hostname = lab.test',
+          'daemon_smtp_ports = 587',
+          `local_interfaces = ${address}`,
+          `spool_directory = ${join(d, 'spool')}`,
+          `log_file_path = ${join(d, 'log')}/%slog`,
+          `pid_file_path = ${join(d, 'exim.pid')}`,
+          'keep_environment =',
+          'acl_smtp_rcpt = acl_check_rcpt',
+          'begin acl',
+          'acl_check_rcpt:',
+          '  deny',
+          '',
+        ].join('\n'),
+      );
+      startDaemon(ns, 'exim', ['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount --bind "$0" /etc/passwd && mount --bind "$1" /etc/group && exec "$2" -bdf -C "$3"', passwdCopy, groupCopy, EXIM, conf], daemons);
+    }
+
+    if (run.has('chrony')) {
+      const d = sub('chrony');
+      // No time sources and -x (never touch the clock); no command port, no command socket.
+      const conf = write(join(d, 'chrony.conf'), ['allow', 'port 11123', `bindaddress ${address}`, 'cmdport 0', 'bindcmdaddress /', `driftfile ${join(d, 'drift')}`, `pidfile ${join(d, 'chronyd.pid')}`, 'local stratum 10', ''].join('\n'));
+      startDaemon(ns, 'chronyd', [CHRONYD, '-d', '-x', '-u', 'root', '-f', conf], daemons);
+    }
 
     if (run.has('telnetd')) {
       // inetd-style: socat accepts and hands the socket itself to telnetd (nofork) as its stdin and stdout.

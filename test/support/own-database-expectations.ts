@@ -55,7 +55,37 @@ export const OWN_EXPECTATIONS: readonly OwnExpectation[] = [
   { id: 'ntpsec', name: 'ntp', version: false, probe: 'NTPClient', soft: true },
   { id: 'snmpd', name: 'snmp', product: 'net-snmp', version: true, cpe: 'cpe:/a:net-snmp:net-snmp', probe: 'SNMPv2cGet', soft: false },
   { id: 'bind-udp', name: 'domain', product: 'ISC BIND', version: true, cpe: 'cpe:/a:isc:bind', probe: 'DNSVersionBindReq', soft: false },
+  // Node's http module never names itself: its bare 400 to an unknown method does.
+  { id: 'node-http', name: 'http', product: 'Node.js http server', version: false, cpe: 'cpe:/a:nodejs:node.js', probe: 'HTTPUnknownMethod', soft: false },
+  // "Server: SimpleHTTP/0.6 Python/3.11.2": the version is the Python interpreter's (python3-minimal).
+  { id: 'python-http', name: 'http', product: 'Python http.server', version: true, cpe: 'cpe:/a:python:python', probe: 'GetRequest', soft: false },
+  { id: 'caddy', name: 'http', product: 'Caddy httpd', version: false, cpe: 'cpe:/a:caddyserver:caddy', probe: 'GetRequest', soft: false },
+  { id: 'samba', name: 'microsoft-ds', product: 'Samba smbd', version: false, cpe: 'cpe:/a:samba:samba', probe: 'SMB2Negotiate', soft: false },
+  { id: 'xrdp', name: 'ms-wbt-server', product: 'xrdp', version: false, cpe: 'cpe:/a:neutrinolabs:xrdp', probe: 'RDPNegotiate', soft: false },
+  // RFB names its protocol version only, not the server.
+  { id: 'vnc', name: 'vnc', version: false, probe: 'NULL', soft: true },
+  { id: 'proftpd', name: 'ftp', product: 'ProFTPD', version: false, cpe: 'cpe:/a:proftpd:proftpd', probe: 'NULL', soft: true },
+  { id: 'pure-ftpd', name: 'ftp', product: 'Pure-FTPd', version: false, cpe: 'cpe:/a:pureftpd:pure-ftpd', probe: 'NULL', soft: true },
+  { id: 'exim', name: 'smtp', product: 'Exim smtpd', version: true, cpe: 'cpe:/a:exim:exim', probe: 'NULL', soft: false },
+  { id: 'rabbitmq', name: 'amqp', product: 'RabbitMQ', version: true, cpe: 'cpe:/a:vmware:rabbitmq', probe: 'AMQPHeader', soft: false },
+  { id: 'chrony', name: 'ntp', version: false, probe: 'NTPClient', soft: true },
 ];
+
+/**
+ * Services of issue 10's list that the lab does not run, with why (printed by
+ * the lab test as SKIPPED lines). Microsoft IIS has no Debian package: its
+ * rule is proven on Microsoft's documented banner instead
+ * (test/service/own-database-banners.test.ts).
+ *
+ * @example
+ * ```ts
+ * NOT_IN_LAB['go-http']; // 'golang-go ...'
+ * ```
+ */
+export const NOT_IN_LAB: Readonly<Record<string, string>> = {
+  'go-http': "Go's net/http: golang-go (golang-1.19-go, 335 MB installed, and a build at test time) is too costly for the lab; no rule",
+  iis: 'Microsoft IIS: no Debian package; its rule is checked on the documented "Server: Microsoft-IIS/10.0" response instead',
+};
 
 /**
  * The upstream version of a Debian version: `5:7.0.15-1~deb12u10` is `7.0.15`,

@@ -99,6 +99,8 @@ export interface DetectInLabOptions {
   readonly dist?: boolean;
   /** More options of detectServices (hostConcurrency, intensity, ...). */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** More options of the UDP scan that feeds detection (maxRetries, ...). */
+  readonly udpScanOptions?: Readonly<Record<string, unknown>>;
   readonly timeoutMs?: number;
 }
 
@@ -154,7 +156,7 @@ export function fieldsOf(e: ServiceEvent): ServiceFields {
  */
 export async function detectInLab(lab: Lab, opts: DetectInLabOptions): Promise<DetectInLabResult> {
   const started = performance.now();
-  const request = { targets: opts.target, tcpPorts: opts.tcpPorts, udpPorts: opts.udpPorts, probeFile: opts.probeFile, dist: opts.dist, options: opts.options };
+  const request = { targets: opts.target, tcpPorts: opts.tcpPorts, udpPorts: opts.udpPorts, probeFile: opts.probeFile, dist: opts.dist, options: opts.options, udpScanOptions: opts.udpScanOptions };
   const run = await lab.spawnInScanner(tsxArgv('test/support/detect-services-child.ts', [JSON.stringify(request)]), { timeoutMs: opts.timeoutMs ?? 120_000 });
   const wallMs = performance.now() - started;
   const lines = run.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
