@@ -20,6 +20,7 @@ import type { OsDatabase } from './os-database.js';
 import type { OsDetectionEvent, OsEvent, OsReason } from './os-event.js';
 import { matchOsFingerprint, OS_GUESS_THRESHOLD } from './os-match.js';
 import { OsProbeRunner, type OsRunTarget } from './os-probe-run.js';
+import { notePassiveEvidence, passiveOsHint, type PassiveOsEvidence } from './os-hint.js';
 
 /**
  * Options of {@link detectOs}: `from` (a scanner's events) or the SYN
@@ -31,9 +32,15 @@ import { OsProbeRunner, type OsRunTarget } from './os-probe-run.js';
  * const options: DetectOsOptions = { from: tcpSynScan({ targets: '198.18.1.10', ports: '1-1024' }), database };
  * ```
  */
-export interface DetectOsOptions extends Partial<SynScanOptions> {
-  /** A scanner's event stream; without it, a SYN scan of `targets` and `ports` runs first. */
-  readonly from?: AsyncIterable<ScanEvent>;
+export interface DetectOsOptions<E extends { readonly type: string } = ScanEvent> extends Partial<SynScanOptions> {
+  /**
+   * A scanner's event stream (or `detectServices`' events, whose OS types and
+   * CPEs then count as passive evidence); without it, a SYN scan of
+   * `targets` and `ports` runs first (recording SYN/ACK options).
+   */
+  readonly from?: AsyncIterable<E>;
+  /** Only the passive hint (`hint`), from the stream's own replies: no probe is sent, no raw socket needed. */
+  readonly passive?: boolean;
   /** A database in the `nmap-os-db` format (`loadOsDatabase`); without one the fingerprint is not matched. */
   readonly database?: OsDatabase;
   /** Hosts probed at once (default 16). */
@@ -42,7 +49,7 @@ export interface DetectOsOptions extends Partial<SynScanOptions> {
   readonly threshold?: number;
 }
 
-const OS_OPTION_NAMES = new Set(['from', 'database', 'hostConcurrency', 'threshold']);
+const OS_OPTION_NAMES = new Set(['from', 'database', 'hostConcurrency', 'threshold', 'passive']);
 
 /** What the scan said about a host: enough to pick nmap's ports. */
 interface HostPorts {
@@ -53,10 +60,11 @@ interface HostPorts {
   down: boolean;
 }
 
-function checkOptions(options: DetectOsOptions): void {
+function checkOptions<E extends { readonly type: string }>(options: DetectOsOptions<E>): void {
   if (typeof options !== 'object' || options === null) throw new PortscoutError('ERR_INVALID_OPTION', `detectOs needs an options object (from, or targets and ports); got ${String(options)}.`);
   checkNumberOption('hostConcurrency', options.hostConcurrency, { min: 1, integer: true, unit: 'hosts at once' });
   checkNumberOption('threshold', options.threshold, { min: 0, max: 1, unit: 'fraction of the points' });
+  if (options.passive !== undefined && typeof options.passive !== 'boolean') throw new PortscoutError('ERR_INVALID_OPTION', `Option passive must be a boolean; got ${typeof options.passive}.`);
   if (options.from !== undefined && (typeof options.from !== 'object' || options.from === null || !(Symbol.asyncIterator in options.from))) {
     throw new PortscoutError('ERR_INVALID_OPTION', "Invalid from: expected an async iterable of scan events (a scanner's result).");
   }
@@ -125,31 +133,39 @@ function scanLine(address: string, target: OsRunTarget, distance: number | undef
  * }
  * ```
  */
-export function detectOs(options: DetectOsOptions): AsyncGenerator<OsDetectionEvent, void, undefined> {
+export function detectOs<E extends { readonly type: string } = ScanEvent>(options: DetectOsOptions<E>): AsyncGenerator<OsDetectionEvent<E>, void, undefined> {
   checkOptions(options);
   return lazyGenerator(() => osEvents(options));
 }
 
-async function* osEvents(options: DetectOsOptions): AsyncGenerator<OsDetectionEvent, void, undefined> {
+async function* osEvents<E extends { readonly type: string }>(options: DetectOsOptions<E>): AsyncGenerator<OsDetectionEvent<E>, void, undefined> {
   const scanOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !OS_OPTION_NAMES.has(key))) as unknown as SynScanOptions;
-  const from = options.from ?? tcpSynScan(scanOptions);
+  const from = options.from ?? (tcpSynScan({ tcpOptions: true, ...scanOptions }) as AsyncIterable<ScanEvent> as AsyncIterable<E>);
   const hosts = new Map<string, HostPorts>();
-  let done: ScanEvent | undefined;
+  const passive = new Map<string, PassiveOsEvidence>();
+  let done: E | undefined;
   for await (const event of from) {
     if (event.type === 'done') {
       done = event;
       break;
     }
-    notePorts(hosts, event);
+    notePorts(hosts, event as unknown as ScanEvent);
+    notePassiveEvidence(passive, event as unknown as Parameters<typeof notePassiveEvidence>[1]);
     yield event;
   }
   options.signal?.throwIfAborted();
   const wanted = [...hosts].filter(([, host]) => !host.down);
   if (wanted.length > 0) {
-    const runner = needsRunner(wanted) ? new OsProbeRunner(resolveTiming({ ...(options.timing ? { timing: options.timing } : {}), ...(options.timingOverrides ? { overrides: options.timingOverrides } : {}) })) : undefined;
+    const runner = !options.passive && needsRunner(wanted) ? new OsProbeRunner(resolveTiming({ ...(options.timing ? { timing: options.timing } : {}), ...(options.timingOverrides ? { overrides: options.timingOverrides } : {}) })) : undefined;
     try {
       const limit = pLimit(options.hostConcurrency ?? 16);
-      const results: Promise<OsEvent>[] = wanted.map(([address, host]) => limit(() => detectHost(runner, address, host, options)));
+      const results: Promise<OsEvent>[] = wanted.map(([address, host]) =>
+        limit(async () => {
+          const hint = passiveOsHint(passive.get(address) ?? {});
+          const event = options.passive ? passiveOnly(address, host) : await detectHost(runner, address, host, options);
+          return hint ? { ...event, hint } : event;
+        }),
+      );
       // Events in the hosts' order; each is yielded as soon as it and those before it are known.
       for (const result of results) yield await result;
     } finally {
@@ -159,11 +175,16 @@ async function* osEvents(options: DetectOsOptions): AsyncGenerator<OsDetectionEv
   if (done) yield done;
 }
 
+/** The `os` event of `passive: true`: nothing sent; the hint is added by the caller. */
+function passiveOnly(address: string, host: HostPorts): OsEvent {
+  return { type: 'os', family: host.family, address, ports: {}, matches: [], perfect: false, reasons: ['passive'], probesSent: 0, dropped: 0, elapsedMs: 0 };
+}
+
 function needsRunner(hosts: readonly [string, HostPorts][]): boolean {
   return hosts.some(([, host]) => host.family === 4 && host.open !== undefined);
 }
 
-async function detectHost(runner: OsProbeRunner | undefined, address: string, host: HostPorts, options: DetectOsOptions): Promise<OsEvent> {
+async function detectHost<E extends { readonly type: string }>(runner: OsProbeRunner | undefined, address: string, host: HostPorts, options: DetectOsOptions<E>): Promise<OsEvent> {
   const base = { type: 'os' as const, family: host.family, address };
   const empty = { matches: [], perfect: false, probesSent: 0, dropped: 0, elapsedMs: 0 };
   if (host.family === 6) return { ...base, ports: {}, reasons: ['ipv6-unsupported'], ...empty };

@@ -6,6 +6,7 @@
 import type { ScanEvent } from '../scan/index.js';
 import type { OsTest } from './fingerprint.js';
 import type { OsMatch } from './os-match.js';
+import type { OsHint } from './os-hint.js';
 
 /**
  * Why detection could not be done, or why its answer is weaker than it could be:
@@ -21,14 +22,15 @@ import type { OsMatch } from './os-match.js';
  *   silence would be read as an answer, so no guess is made;
  * - `ipv6-unsupported`: nmap's IPv6 OS detection is a different,
  *   classifier-based engine that portscout does not implement;
- * - `no-database`: no database was given, so the fingerprint is not matched.
+ * - `no-database`: no database was given, so the fingerprint is not matched;
+ * - `passive`: passive hints only were asked for (`passive: true`): nothing was sent.
  *
  * @example
  * ```ts
  * const reason: OsReason = 'no-closed-port';
  * ```
  */
-export type OsReason = 'no-open-port' | 'no-closed-port' | 'too-few-replies' | 'no-udp-reply' | 'send-error' | 'ipv6-unsupported' | 'no-database';
+export type OsReason = 'no-open-port' | 'no-closed-port' | 'too-few-replies' | 'no-udp-reply' | 'send-error' | 'ipv6-unsupported' | 'no-database' | 'passive';
 
 /**
  * One host's OS detection result.
@@ -56,6 +58,8 @@ export interface OsEvent {
   readonly perfect: boolean;
   /** Hops to the host, from U1's reply (1: on the same link). */
   readonly distance?: number;
+  /** The passive hint from the scan's own replies and service matches (TTL, SYN/ACK window and options, OS types and CPEs), when they point anywhere. */
+  readonly hint?: OsHint;
   /** Why detection was not done or is weaker; empty when conditions were ideal. */
   readonly reasons: readonly OsReason[];
   /** Probes sent for this host, retransmissions included. */
@@ -66,5 +70,8 @@ export interface OsEvent {
   readonly elapsedMs: number;
 }
 
-/** What `detectOs` yields: the scan's events, unchanged, and `os` events. */
-export type OsDetectionEvent = ScanEvent | OsEvent;
+/**
+ * What `detectOs` yields: the events of its input, unchanged (a scanner's,
+ * or `detectServices`' with their `service` events), and `os` events.
+ */
+export type OsDetectionEvent<E extends { readonly type: string } = ScanEvent> = E | OsEvent;

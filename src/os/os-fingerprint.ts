@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readUint16, readUint32 } from '../wire/index.js';
+import { readUint16, readUint32, tcpOptionString } from '../wire/index.js';
 import type { OsTest } from './fingerprint.js';
 import { U1_IP_ID, U1_PATTERN_BYTE, U1_TOTAL_LENGTH } from './os-probes.js';
 
@@ -127,52 +127,6 @@ function readTcp(ip: Ip | undefined): Tcp | undefined {
 }
 
 const hex = (n: number): string => n.toString(16).toUpperCase();
-
-/**
- * A reply's TCP options as nmap writes them (`M5B4ST11NW7`): M and the MSS,
- * S for SACK permitted, T and two digits (timestamp value and echo non-zero),
- * N for no-op, W and the window scale, L for end of list. An option cut
- * short, or one of another kind, gives the empty string (nmap's parse error).
- *
- * @example
- * ```ts
- * tcpOptionString(Uint8Array.of(2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0)); // 'M5B4ST10'
- * ```
- */
-export function tcpOptionString(options: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  while (i < options.length) {
-    const kind = options[i]!;
-    const left = options.length - i;
-    if (kind === 0) {
-      out += 'L';
-      i += 1;
-    } else if (kind === 1) {
-      out += 'N';
-      i += 1;
-    } else if (kind === 2) {
-      if (left < 4) return '';
-      out += `M${hex(readUint16(options, i + 2))}`;
-      i += 4;
-    } else if (kind === 3) {
-      if (left < 3) return '';
-      out += `W${hex(options[i + 2]!)}`;
-      i += 3;
-    } else if (kind === 4) {
-      if (left < 2) return '';
-      out += 'S';
-      i += 2;
-    } else if (kind === 8) {
-      if (left < 10) return '';
-      out += `T${readUint32(options, i + 2) !== 0 ? 1 : 0}${readUint32(options, i + 6) !== 0 ? 1 : 0}`;
-      i += 10;
-    } else {
-      return '';
-    }
-  }
-  return out;
-}
 
 /** The TCP timestamp value of a reply's options, or undefined without a timestamp option. */
 function timestampOf(options: Uint8Array): number | undefined {

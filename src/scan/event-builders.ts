@@ -32,6 +32,7 @@ export function portEvent(target: ProbeTarget, outcome: ProbeOutcome, rttMs: num
   if (outcome.replyFrom !== undefined) event.replyFrom = outcome.replyFrom;
   if (rttMs !== undefined) event.rttMs = roundRtt(rttMs);
   if (outcome.window !== undefined) event.window = outcome.window;
+  if (outcome.tcpOptions !== undefined) event.tcpOptions = outcome.tcpOptions;
   if (outcome.data !== undefined) event.data = Buffer.from(outcome.data.buffer, outcome.data.byteOffset, outcome.data.byteLength).toString('base64');
   return event;
 }

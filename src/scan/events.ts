@@ -86,6 +86,12 @@ export interface PortEvent extends TargetFields {
   /** TCP window of the deciding reply (window scan, OS hints). */
   readonly window?: number;
   /**
+   * The options of the SYN/ACK that proved the port open, in nmap's letters
+   * (`M5B4ST11NW7`: MSS 1460, SACK permitted, timestamps, no-op, window
+   * scale 7), when the SYN scan was asked for them (`tcpOptions: true`): an OS hint.
+   */
+  readonly tcpOptions?: string;
+  /**
    * Bytes of a UDP reply (for service detection), base64-encoded: events hold
    * only JSON values (see {@link ScanEvent}). `eventBytes(event)` decodes them.
    */

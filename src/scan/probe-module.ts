@@ -31,6 +31,8 @@ export interface ProbeOutcome {
   readonly reason: Reason;
   readonly ttl?: number;
   readonly window?: number;
+  /** A SYN/ACK's options in nmap's letters, when the scan records them. */
+  readonly tcpOptions?: string;
   readonly data?: Uint8Array;
   /** The sender of an ICMP error when it is not the target. */
   readonly replyFrom?: string;

@@ -12,10 +12,13 @@
 import {
   IpProtocol,
   TcpFlags,
+  TCP_HEADER_LENGTH,
+  tcpOptionString,
   createTcpProbeTemplate,
   parseIpv4Address,
   parseIpv6Address,
   parseTcpSegment,
+  type TcpOption,
   type TcpProbeTemplate,
 } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
@@ -117,6 +120,9 @@ function classifyTcpReply(type: TcpScanType, flags: number, window: number): Tcp
 }
 
 /** What silence means for a technique. */
+/** The options of a SYN that asks for the SYN/ACK's (a Linux client's set): MSS, SACK permitted, timestamps, no-op, window scale. */
+const OFFERED_OPTIONS: readonly TcpOption[] = [{ kind: 'mss', value: 1460 }, { kind: 'sack-permitted' }, { kind: 'timestamps', value: 1, echo: 0 }, { kind: 'nop' }, { kind: 'window-scale', shift: 7 }];
+
 function silenceState(type: TcpScanType): ProbeOutcome['state'] {
   return type === 'fin' || type === 'null' || type === 'xmas' || type === 'maimon' ? 'open|filtered' : 'filtered';
 }
@@ -126,13 +132,15 @@ function silenceState(type: TcpScanType): ProbeOutcome['state'] {
  *
  * @param type the technique (its flags and how replies are read)
  * @param flags the flags to send; defaults to the technique's own (custom scans pass theirs)
+ * @param ttl the IP TTL of the probes
+ * @param recordOptions whether SYN/ACKs' options go into the outcome (`tcpOptions`, nmap's letters)
  *
  * @example
  * ```ts
  * const module = createTcpProbeModule('syn');
  * ```
  */
-export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN_FLAGS[type], ttl?: number): ProbeModule {
+export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN_FLAGS[type], ttl?: number, recordOptions = false): ProbeModule {
   const templates = new Map<string, TcpProbeTemplate>();
   // Probes carrying ACK acknowledge their own sequence number: a reset then echoes it (see replyMatchesProbe).
   const sendsAck = (flags & TcpFlags.ACK) !== 0;
@@ -146,8 +154,9 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
         flags,
         ttl,
         window: 1024,
-        // nmap's SYN probes carry an MSS option; the other techniques send bare headers.
-        options: (flags & TcpFlags.SYN) !== 0 ? [{ kind: 'mss', value: 1460 }] : [],
+        // nmap's SYN probes carry an MSS option; the other techniques send bare headers. Asked for the
+        // replies' options, SYNs offer what a Linux client's do, so that the SYN/ACK shows its own order.
+        options: (flags & TcpFlags.SYN) === 0 ? [] : recordOptions ? OFFERED_OPTIONS : [{ kind: 'mss', value: 1460 }],
       });
       templates.set(source, template);
     }
@@ -195,7 +204,15 @@ export function createTcpProbeModule(type: TcpScanType, flags: number = TCP_SCAN
         return {
           kind: 'answer',
           key: probeKey(reply.family, reply.source, segment.sourcePort, bytes),
-          outcome: { state: reading.state, reason: reading.reason, ttl: reply.ttl, window: segment.window },
+          outcome: {
+            state: reading.state,
+            reason: reading.reason,
+            ttl: reply.ttl,
+            window: segment.window,
+            ...(recordOptions && (segment.flags & (TcpFlags.SYN | TcpFlags.ACK)) === (TcpFlags.SYN | TcpFlags.ACK)
+              ? { tcpOptions: tcpOptionString(reply.payload.subarray(TCP_HEADER_LENGTH, segment.dataOffset * 4)) }
+              : {}),
+          },
         };
       }
       const quoted = reply.quoted;

@@ -19,6 +19,13 @@ export interface SynScanOptions extends PortScanOptions {
   readonly fallback?: 'connect' | 'none';
   /** Worker threads of the connect scan it falls back to (see `ConnectScanOptions.workers`). */
   readonly workers?: number;
+  /**
+   * Record each SYN/ACK's options in its `port` event (`tcpOptions`, nmap's
+   * letters), for passive OS hints. The SYNs then offer MSS, SACK permitted,
+   * timestamps and window scale, as a Linux client's do (nmap's offer only
+   * MSS), so that the reply shows the target's own option order.
+   */
+  readonly tcpOptions?: boolean;
 }
 
 /**

@@ -39,6 +39,8 @@ export interface ScanRequest extends PortScanOptions {
    * smaller scans and for scans paced by `rate` or a scan delay.
    */
   readonly workers?: number;
+  /** `syn` only: record each SYN/ACK's options in its `port` event (`tcpOptions`), for passive OS hints. */
+  readonly tcpOptions?: boolean;
   /** `custom` only: the flags to send, a bit mask of `TcpFlags` (nmap's `--scanflags`). */
   readonly flags?: number;
   /** `custom` only: read replies as this technique does (default `'syn'`). */
@@ -95,7 +97,7 @@ function tcpTechnique(type: TcpScanType, description: string): Technique {
     prober: 'raw',
     policy: STEADY_POLICY,
     defaultMaxInFlight: 4096,
-    optionNames: type === 'syn' ? ['fallback', 'workers'] : [],
+    optionNames: type === 'syn' ? ['fallback', 'workers', 'tcpOptions'] : [],
     validateOptions(options) {
       checkTtl(options);
       if (type === 'syn') {
@@ -103,9 +105,12 @@ function tcpTechnique(type: TcpScanType, description: string): Technique {
           throw new PortscoutError('ERR_INVALID_OPTION', `Option fallback must be 'connect' or 'none'; got ${describeValue(options.fallback)}.`);
         }
         checkWorkers(options);
+        if (options.tcpOptions !== undefined && typeof options.tcpOptions !== 'boolean') {
+          throw new PortscoutError('ERR_INVALID_OPTION', `Option tcpOptions must be a boolean; got ${describeValue(options.tcpOptions)}.`);
+        }
       }
     },
-    createModule: (options) => createTcpProbeModule(type, TCP_SCAN_FLAGS[type], options.ttl),
+    createModule: (options) => createTcpProbeModule(type, TCP_SCAN_FLAGS[type], options.ttl, options.tcpOptions === true),
   };
 }
 

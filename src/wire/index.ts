@@ -69,7 +69,7 @@ export { IPV4_HEADER_LENGTH, Ipv4Field, buildIpv4Packet, ipv4HeaderChecksumValid
 export type { Ipv4Envelope, Ipv4Header, Ipv4HeaderInit, Ipv4Packet } from './ipv4.js';
 export { IPV6_HEADER_LENGTH, Ipv6Field, buildIpv6Packet, ipv6PacketLength, parseIpv6Packet } from './ipv6.js';
 export type { Ipv6ExtensionHeader, Ipv6Fragment, Ipv6Header, Ipv6HeaderInit, Ipv6Packet } from './ipv6.js';
-export { TCP_MAX_OPTIONS_LENGTH, TcpOptionKind, parseTcpOptions, tcpOptionsLength } from './tcp-option.js';
+export { TCP_MAX_OPTIONS_LENGTH, TcpOptionKind, parseTcpOptions, tcpOptionString, tcpOptionsLength } from './tcp-option.js';
 export type { TcpOption, TcpSackBlock } from './tcp-option.js';
 export { TCP_HEADER_LENGTH, TcpField, TcpFlags, buildTcpSegment, parseTcpSegment, tcpFlagsToString, tcpSegmentLength, verifyTcpChecksum } from './tcp.js';
 export type { TcpSegment, TcpSegmentInit } from './tcp.js';

@@ -260,3 +260,50 @@ export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length
   }
   return { ok: true, value: options };
 }
+
+/**
+ * A reply's TCP options as nmap writes them (`M5B4ST11NW7`): M and the MSS,
+ * S for SACK permitted, T and two digits (timestamp value and echo non-zero),
+ * N for no-op, W and the window scale, L for end of list. An option cut
+ * short, or one of another kind, gives the empty string (nmap's parse error).
+ * OS detection's OPS, ECN and T tests read it; scans record it for OS hints.
+ *
+ * @example
+ * ```ts
+ * tcpOptionString(Uint8Array.of(2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0)); // 'M5B4ST10'
+ * ```
+ */
+export function tcpOptionString(options: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < options.length) {
+    const kind = options[i]!;
+    const left = options.length - i;
+    if (kind === 0) {
+      out += 'L';
+      i += 1;
+    } else if (kind === 1) {
+      out += 'N';
+      i += 1;
+    } else if (kind === 2) {
+      if (left < 4) return '';
+      out += `M${readUint16(options, i + 2).toString(16).toUpperCase()}`;
+      i += 4;
+    } else if (kind === 3) {
+      if (left < 3) return '';
+      out += `W${options[i + 2]!.toString(16).toUpperCase()}`;
+      i += 3;
+    } else if (kind === 4) {
+      if (left < 2) return '';
+      out += 'S';
+      i += 2;
+    } else if (kind === 8) {
+      if (left < 10) return '';
+      out += `T${readUint32(options, i + 2) !== 0 ? 1 : 0}${readUint32(options, i + 6) !== 0 ? 1 : 0}`;
+      i += 10;
+    } else {
+      return '';
+    }
+  }
+  return out;
+}

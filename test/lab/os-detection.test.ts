@@ -11,6 +11,8 @@
  * - nmap's own fingerprint, scored by portscout, gives nmap's guesses: the
  *   same names, accuracies and database lines, in the same order.
  * - portscout's fingerprint gives nmap's best guess.
+ * - The passive hint (TTL, SYN/ACK window and options) says Linux, with
+ *   the probes and with `passive: true` (nothing sent but the SYN scan).
  * - Faults: no closed port, every port filtered, and the lossy t2: each
  *   gives its reason, and never a confident wrong answer (t1 and t2 run
  *   Linux: any guess made must be Linux).
@@ -27,8 +29,8 @@ import { loadOsDatabase, matchOsFingerprint, nmapGuesses, parseOsTests, type OsD
 const OS_DB = '/usr/share/nmap/nmap-os-db';
 const TIMING_DEPENDENT = new Set(['SEQ.SP', 'SEQ.ISR', 'SEQ.TS']);
 
-async function detectInLab(lab: Lab, targets: string, ports: string): Promise<OsEvent> {
-  const run = await lab.spawnInScanner(tsxArgv('test/support/detect-os-child.ts', [JSON.stringify({ targets, ports, dbFile: OS_DB })]), { timeoutMs: 60_000 });
+async function detectInLab(lab: Lab, targets: string, ports: string, options: Record<string, unknown> = {}): Promise<OsEvent> {
+  const run = await lab.spawnInScanner(tsxArgv('test/support/detect-os-child.ts', [JSON.stringify({ targets, ports, dbFile: OS_DB, options })]), { timeoutMs: 60_000 });
   const lines = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
   const event = lines.find((line): line is OsEvent => line.type === 'os');
   if (!event) throw new Error(`no os event from the child: ${run.stdout}\n${run.stderr}`);
@@ -95,15 +97,20 @@ describe.skipIf(skipLab('OS detection lab') || !existsSync(OS_DB))('OS detection
     console.log(`[os] portscout: ${ourGuesses.map((m) => `${m.name} (${m.accuracy}%)`).join(', ')} in ${ours.elapsedMs.toFixed(0)} ms, ${ours.probesSent} probes`);
     expect({ name: ourGuesses[0]?.name, accuracy: ourGuesses[0]?.accuracy }).toEqual({ name: nmapMatches[0]!.name, accuracy: nmapMatches[0]!.accuracy });
     expect(ours.perfect).toBe(false);
+    // The passive hint, from the SYN scan's own replies: TTL 64, Linux's option order, Linux's window.
+    expect(ours.hint?.family).toBe('Linux');
+    expect(ours.hint?.evidence.map((e) => e.source)).toEqual(['ttl', 'tcp-options', 'window']);
   }, 180_000);
 
   it('gives a reason, and never a confident wrong answer, when conditions are not ideal', async () => {
     const t1 = lab.t1.ipv4[0];
-    const [noClosed, filtered, lossy] = await Promise.all([
+    const [noClosed, filtered, lossy, passive] = await Promise.all([
       detectInLab(lab, t1, '22,8081'), // 8081 is dropped: no closed port known
       detectInLab(lab, t1, '8081'), // every port filtered: nothing open
       detectInLab(lab, lab.t2.ipv4[0], '1,22,80'), // 10% loss each way, echo requests dropped, ICMP rate limits
+      detectInLab(lab, t1, '1,22', { passive: true }), // the hint only: nothing sent but the SYN scan
     ]);
+    expect(passive).toMatchObject({ reasons: ['passive'], probesSent: 0, matches: [], hint: { family: 'Linux' } });
     expect(noClosed.reasons).toContain('no-closed-port');
     expect(noClosed.matches[0]?.classes[0]?.family).toBe('Linux');
 

@@ -5,14 +5,13 @@
  * T, ECN, U1 and IE tests, R=N for silence, and the TTL rules.
  */
 import { describe, expect, it } from 'vitest';
-import { IpProtocol, TcpFlags, buildIcmpv4Message, buildIpv4Packet, buildTcpSegment, type TcpOption } from '../../src/wire/index.js';
+import { IpProtocol, TcpFlags, buildIcmpv4Message, buildIpv4Packet, buildTcpSegment, tcpOptionString, type TcpOption } from '../../src/wire/index.js';
 import {
   buildOsUdpProbe,
   computeOsFingerprint,
   formatOsTests,
   initialTtlGuess,
   ipIdSequenceClass,
-  tcpOptionString,
   U1_IP_ID,
   type OsProbeReplies,
   type OsProbeRound,
