@@ -28,7 +28,7 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const OS_DB = '/usr/share/nmap/nmap-os-db';
 const PORTS = '1,22,80';
 const EXTRA_NET = '198.18.8';
-const TIMING_DEPENDENT = new Set(['SEQ.SP', 'SEQ.ISR', 'SEQ.TS']);
+const TIMING_DEPENDENT = new Set(['SEQ.SP', 'SEQ.ISR', 'SEQ.TS', 'SEQ.GCD']);
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       const event = ours.events[0]!;
       probing.push(event.elapsedMs / 1000);
       const diff = differences(nmap.hosts[0]?.fingerprint ?? '', event.tests);
-      notes.push(`run ${run + 1}: nmap best ${nmap.hosts[0]?.best ?? 'none'}, portscout best ${event.matches[0] ? `${event.matches[0].name} (${event.matches[0].accuracy}%)` : 'none'}; fingerprint differences outside SP/ISR/TS: ${diff.length === 0 ? 'none' : diff.join(', ')}`);
+      notes.push(`run ${run + 1}: nmap best ${nmap.hosts[0]?.best ?? 'none'}, portscout best ${event.matches[0] ? `${event.matches[0].name} (${event.matches[0].accuracy}%)` : 'none'}; fingerprint differences outside SP/ISR/TS/GCD: ${diff.length === 0 ? 'none' : diff.join(', ')}`);
     }
     console.log(`bench/os: one host (${t1}), ports ${PORTS}, ${RUNS} runs, medians`);
     console.log(`  protocol floor of one round          ${(0.5 + 4 * 0.1).toFixed(2)} s`);

@@ -108,10 +108,17 @@ export class OsProbeRunner {
   private readonly hosts = new Map<string, HostRun>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /**
+   * The first of the 21 source ports, at a random place in the lease's
+   * block, as nmap picks a random base: a target's ISNs hash the ports, so
+   * fixed ports would give every run the same SP and ISR.
+   */
+  private readonly portBase: number;
 
   constructor(private readonly timing: Pick<TimingValues, 'initialRttTimeoutMs' | 'minRttTimeoutMs' | 'maxRttTimeoutMs' | 'scanDelayMs'>) {
     const protocols: ListenProtocol[] = ['tcp', 'udp', 'icmp'];
     this.lease = acquireListener(protocols, { onReply: (reply) => this.onReply(reply) });
+    this.portBase = this.lease.portBase + randomInt(0, this.lease.portCount - U1_SLOT);
   }
 
   /** Releases the lease and every timer. */
@@ -198,7 +205,7 @@ export class OsProbeRunner {
           tcpSeqBase: host.tcpSeqBase,
           tcpAck: host.tcpAck,
           seqSentAt: host.seqSentAt,
-          udp: { sourcePort: this.lease.portBase + U1_SLOT, destinationPort: target.closedUdpPort, ttl: host.udpTtl, checksum: host.udpChecksum },
+          udp: { sourcePort: this.portBase + U1_SLOT, destinationPort: target.closedUdpPort, ttl: host.udpTtl, checksum: host.udpChecksum },
           closedTcpPortKnown: target.closedPortKnown,
           openTcpPortKnown: target.openPort !== undefined,
         },
@@ -258,7 +265,7 @@ export class OsProbeRunner {
       packet = buildOsEchoProbe(slot === 'IE1' ? 0 : 1, ip, host.icmpId);
     } else if (slot === 'U1') {
       protocol = 'udp';
-      const built = buildOsUdpProbe({ ...ip, ttl: host.udpTtl, identification: U1_IP_ID }, this.lease.portBase + U1_SLOT, target.closedUdpPort);
+      const built = buildOsUdpProbe({ ...ip, ttl: host.udpTtl, identification: U1_IP_ID }, this.portBase + U1_SLOT, target.closedUdpPort);
       host.udpChecksum = built.checksum;
       packet = built.packet;
     } else {
@@ -267,7 +274,7 @@ export class OsProbeRunner {
       const probe = tcpProbeOf(slot);
       const seqIndex = slot.startsWith('SEQ') ? index - SEQ_SLOT : 0;
       packet = buildOsTcpProbe(probe, ip, {
-        sourcePort: this.lease.portBase + index,
+        sourcePort: this.portBase + index,
         destinationPort: probe.port === 'open' ? target.openPort! : target.closedPort,
         sequence: (host.tcpSeqBase + seqIndex) >>> 0,
         acknowledgment: slot === 'ECN' ? 0 : host.tcpAck,
@@ -293,7 +300,7 @@ export class OsProbeRunner {
     const now = reply.receivedAt;
     let slot: SlotName | undefined;
     if (reply.protocol === IpProtocol.TCP) {
-      const index = ((reply.payload[2]! << 8) | reply.payload[3]!) - this.lease.portBase;
+      const index = ((reply.payload[2]! << 8) | reply.payload[3]!) - this.portBase;
       const sourcePort = (reply.payload[0]! << 8) | reply.payload[1]!;
       slot = slotOfTcpIndex(index);
       const probe = slot === undefined ? undefined : tcpProbeOf(slot);
@@ -314,7 +321,7 @@ export class OsProbeRunner {
         host.ieRetransmitted[k] = (host.sentAt.get(slot)?.tries ?? 1) > 1;
       }
     } else if (fromQuote && reply.icmp?.kind === 'destination-unreachable' && reply.icmp.code === 3) {
-      if (reply.quoted!.sourcePort !== this.lease.portBase + U1_SLOT || reply.quoted!.destinationPort !== host.target.closedUdpPort) {
+      if (reply.quoted!.sourcePort !== this.portBase + U1_SLOT || reply.quoted!.destinationPort !== host.target.closedUdpPort) {
         host.dropped++;
         return;
       }
