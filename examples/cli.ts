@@ -21,8 +21,10 @@ import { finished } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   PortscoutError,
+  detectOs,
   detectServices,
   hasRawPermission,
+  loadOsDatabase,
   loadServiceProbes,
   planScan,
   readTargetFile,
@@ -32,7 +34,7 @@ import {
   writeJsonLines,
   writeNmapXml,
   writeNormalOutput,
-  type DetectionEvent,
+  type ReportInputEvent,
   type ScanCursor,
   type ScanRequest,
   type TechniqueName,
@@ -43,7 +45,7 @@ import {
 class UsageError extends Error {}
 
 /** nmap's `-sX`-style and `-oX`-style flags, turned into long options parseArgs knows. */
-const NMAP_STYLE = /^-(s[nSTUAFNXVLMW]|P[n]|o[NXGAJ]|T[0-5]|iL|6|R|n)$/;
+const NMAP_STYLE = /^-(s[nSTUAFNXVLMW]|P[n]|o[NXGAJ]|T[0-5]|iL|6|R|n|O)$/;
 
 const OPTIONS = {
   p: { type: 'string', short: 'p' },
@@ -59,6 +61,9 @@ const OPTIONS = {
   'version-intensity': { type: 'string' },
   'version-all': { type: 'boolean' },
   versiondb: { type: 'string' },
+  O: { type: 'boolean' },
+  osdb: { type: 'string' },
+  'osscan-guess': { type: 'boolean' },
   oN: { type: 'string' },
   oX: { type: 'string' },
   oG: { type: 'string' },
@@ -104,6 +109,7 @@ Ports: -p SPEC, --top-ports N, --exclude-ports SPEC
 Targets: --exclude LIST, --excludefile FILE, -iL FILE
 Timing: -T0..-T5, --min-rate N, --max-rate N, --max-retries N, --host-timeout TIME (30s, 5m)
 Versions: --version-intensity 0-9, --version-all, --versiondb FILE (a file in nmap-service-probes format)
+OS: -O (root; IPv4), --osdb FILE (a file in nmap-os-db format; without one, the fingerprint only), --osscan-guess (guesses are always shown)
 Output: -oN/-oX/-oG/-oJ FILE ('-' for stdout), -oA BASE, --reason, --open, --stats-every TIME, --stylesheet URL
 portscout: --seed S (random order), --shard i/n, --resume FILE, --no-fallback
 Only scan networks you are authorised to scan.`;
@@ -217,13 +223,13 @@ async function requestOf(values: Values, positionals: string[], technique: Techn
 }
 
 /** One event stream fed to several consumers (each gets every event; an error reaches each). */
-function fanOut(count: number): { streams: AsyncIterable<DetectionEvent>[]; push(event: DetectionEvent): void; end(error?: unknown): void } {
-  const queues = Array.from({ length: count }, () => ({ items: [] as DetectionEvent[], wake: undefined as (() => void) | undefined }));
+function fanOut(count: number): { streams: AsyncIterable<ReportInputEvent>[]; push(event: ReportInputEvent): void; end(error?: unknown): void } {
+  const queues = Array.from({ length: count }, () => ({ items: [] as ReportInputEvent[], wake: undefined as (() => void) | undefined }));
   let finished: { error?: unknown } | undefined;
   const streams = queues.map((queue) => ({
-    async *[Symbol.asyncIterator](): AsyncGenerator<DetectionEvent> {
+    async *[Symbol.asyncIterator](): AsyncGenerator<ReportInputEvent> {
       for (;;) {
-        while (queue.items.length > 0) yield queue.items.shift() as DetectionEvent;
+        while (queue.items.length > 0) yield queue.items.shift() as ReportInputEvent;
         if (finished) {
           if ('error' in finished) throw finished.error;
           return;
@@ -262,7 +268,7 @@ async function* untilStopped<T>(events: AsyncIterable<T>, signal: AbortSignal): 
 }
 
 /** A progress line for people: on stderr when it is a terminal (or with --stats-every). */
-function progressLine(event: Extract<DetectionEvent, { type: 'progress' }>): string {
+function progressLine(event: Extract<ReportInputEvent, { type: 'progress' }>): string {
   const eta = event.etaMs === undefined ? '' : ` ETA ${Math.floor(event.etaMs / 60_000)}:${String(Math.round(event.etaMs / 1000) % 60).padStart(2, '0')}`;
   const found = event.phase === 'discovery' ? 'up' : event.phase === 'service' ? 'identified' : 'open';
   return `${event.phase}: ${(event.fraction * 100).toFixed(1)}% ${event.rate}/s${eta}, ${event.found} ${found}`;
@@ -320,6 +326,11 @@ async function main(argv: readonly string[]): Promise<number> {
     else technique = 'connect';
   }
 
+  if (values.O && !hasRawPermission(4)) {
+    process.stderr.write('portscout: -O needs raw sockets (root or CAP_NET_RAW); run as root, or drop -O.\n');
+    return 1;
+  }
+
   // The first Ctrl-C (or SIGTERM) stops the scan; with -sV, the ports already found are still
   // identified, so the resume file's cursor leaves none without its service. A second one stops now.
   const stop = new AbortController();
@@ -333,11 +344,16 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const run = scan({ ...request, technique, ...(fallback ? { fallback } : {}), signal: stop.signal } as ScanRequest);
-  let events: AsyncIterable<DetectionEvent> = run;
+  // With -O, the SYN scan records the SYN/ACKs' options too: a passive hint beside the probes' answer.
+  const run = scan({ ...request, technique, ...(fallback ? { fallback } : {}), ...(values.O && technique === 'syn' && !fallback ? { tcpOptions: true } : {}), signal: stop.signal } as ScanRequest);
+  let events: AsyncIterable<ReportInputEvent> = run;
   if (values.sV) {
     const probes = values.versiondb !== undefined ? (await loadServiceProbes(values.versiondb)).database : undefined;
     events = detectServices({ from: untilStopped(run, stop.signal), ...(probes ? { probes } : {}), ...(intensity !== undefined ? { intensity } : {}), ...(values['version-all'] ? { allProbes: true } : {}), progressInterval: request.progressInterval ?? 1000, signal: now.signal });
+  }
+  if (values.O) {
+    const database = values.osdb !== undefined ? (await loadOsDatabase(values.osdb)).database : undefined;
+    events = detectOs({ from: values.sV ? events : untilStopped(events, stop.signal), ...(database ? { database } : {}), signal: now.signal });
   }
 
   const sinks: { stream?: WriteStream; sink: TextSink }[] = outputs.map(({ path }) => {
@@ -347,7 +363,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return { stream, sink: stream };
   });
   const tee = fanOut(outputs.length);
-  const common = { openOnly: values.open === true, serviceDetection: values.sV === true, args: `portscout ${commandLine.join(' ')}` };
+  const common = { openOnly: values.open === true, serviceDetection: values.sV === true, osDetection: values.O === true, args: `portscout ${commandLine.join(' ')}` };
   // An output that fails (a directory that is not there, a full disk, a closed pipe) is reported
   // at the end and makes the exit code 1; the scan and the other outputs go on.
   const outputProblems: { path: string; message: string }[] = [];
@@ -357,7 +373,7 @@ async function main(argv: readonly string[]): Promise<number> {
     outputProblems.push({ path, message: (error as Error).message ?? String(error) });
   }));
   function writerOf(format: 'N' | 'X' | 'G' | 'J', i: number): Promise<unknown> {
-    const stream = tee.streams[i] as AsyncIterable<DetectionEvent>;
+    const stream = tee.streams[i] as AsyncIterable<ReportInputEvent>;
     const sink = (sinks[i] as { sink: TextSink }).sink;
     switch (format) {
       case 'N':

@@ -2,8 +2,8 @@
  * The `portscout` command (examples/cli.ts) end to end, as a child process:
  * usage errors and exit codes, a connect scan of loopback servers in every
  * output format, and Ctrl-C during a scan: complete outputs, a resume file,
- * and a resumed scan that finishes with no port lost or repeated. Loopback
- * only.
+ * and a resumed scan that finishes with no port lost or repeated; -O as
+ * root. Loopback only.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -97,6 +97,20 @@ describe('the portscout command', () => {
     const plain = cli(['-sT', '-Pn', '-p', String(open[0]), '127.0.0.1'], dir);
     expect(plain.status).toBe(0);
     expect(plain.stdout).toMatch(new RegExp(`${open[0]}/tcp\\s+open`));
+  }, 60_000);
+
+  it.skipIf(!existsSync('/usr/share/nmap/nmap-os-db') || process.getuid?.() !== 0)('-O (root) adds OS detection to every format; the database is the user\'s file', () => {
+    const ports = [open[0], 1].join(',');
+    const run = cli(['-O', '--osdb', '/usr/share/nmap/nmap-os-db', '-Pn', '-p', ports, '127.0.0.1', '-oA', join(dir, 'os')], dir);
+    expect(run.status, run.stderr).toBe(0);
+    const normal = readFileSync(join(dir, 'os.nmap'), 'utf8');
+    expect(normal).toMatch(/Aggressive OS guesses: Linux|OS details: Linux/);
+    expect(normal).toContain('OS detection performed.');
+    const xml = readFileSync(join(dir, 'os.xml'), 'utf8');
+    expect(xml).toMatch(/<os><portused state="open" proto="tcp" portid="\d+"\/>/);
+    expect(xml).toMatch(/<osmatch name="Linux[^"]*" accuracy="\d+"/);
+    const os = readFileSync(join(dir, 'os.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; hint?: { family: string } }).find((e) => e.type === 'os');
+    expect(os?.hint?.family).toBe('Linux');
   }, 60_000);
 
   it('Ctrl-C writes complete outputs and a resume file; the resumed scan loses and repeats no port', async () => {

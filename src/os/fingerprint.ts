@@ -93,3 +93,23 @@ export function splitValues(text: string): [string, string][] {
   }
   return pairs;
 }
+
+/** Characters after `OS:` on each line of nmap's wrapped fingerprint. */
+const WRAP_WIDTH = 72;
+
+/**
+ * A fingerprint in nmap's submission form: its lines joined, then cut into
+ * lines of 72 characters, each after `OS:`, as nmap prints it under "TCP/IP
+ * fingerprint:" and in its XML.
+ *
+ * @example
+ * ```ts
+ * wrapOsFingerprint('SCAN(V=portscout)\nIE(R=Y)'); // 'OS:SCAN(V=portscout)IE(R=Y)'
+ * ```
+ */
+export function wrapOsFingerprint(text: string): string {
+  const joined = text.split(/\r?\n/).join('');
+  const lines: string[] = [];
+  for (let i = 0; i < joined.length; i += WRAP_WIDTH) lines.push(`OS:${joined.slice(i, i + WRAP_WIDTH)}`);
+  return lines.join('\n');
+}

@@ -6,7 +6,7 @@
  */
 export { detectOs, type DetectOsOptions } from './detect-os.js';
 export type { OsDetectionEvent, OsEvent, OsReason } from './os-event.js';
-export { OS_TEST_ORDER, formatOsTests, parseOsTests, type OsTest } from './fingerprint.js';
+export { OS_TEST_ORDER, formatOsTests, parseOsTests, wrapOsFingerprint, type OsTest } from './fingerprint.js';
 export { loadOsDatabase, parseOsDatabase, type OsClass, type OsDatabase, type OsDatabaseDiagnostic, type OsDatabaseParse, type OsReference } from './os-database.js';
 export { OS_GUESS_THRESHOLD, compareOsFingerprint, expressionMatches, matchOsFingerprint, nmapGuesses, type OsMatch } from './os-match.js';
 export { computeOsFingerprint, initialTtlGuess, ipIdSequenceClass, type ComputedFingerprint, type OsProbeReplies, type OsProbeRound } from './os-fingerprint.js';

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
   checkOptionTypes,
@@ -29,6 +28,7 @@ import {
   type ReportEvent,
   type ReportFormatter,
   type ReportSummary,
+  type ReportInputEvent,
 } from './host-report.js';
 import type { TextSink } from './json-lines.js';
 
@@ -81,6 +81,8 @@ function hostLines(host: HostReport, begin: ReportBegin | undefined): string {
   // Grepable output has room for one ignored state only, as nmap's.
   const only = host.extraPorts.length === 1 ? host.extraPorts[0] : undefined;
   if (only) out += `\tIgnored State: ${only.state} (${only.count})`;
+  // nmap names the OS here only for an exact match.
+  if (host.os?.perfect && host.os.matches[0]) out += `\tOS: ${printable(host.os.matches.filter((m) => m.score === 1).map((m) => m.name).join('|'))}`;
   return `${out}\n`;
 }
 
@@ -168,7 +170,7 @@ export function createGrepableFormatter(options: GrepableFormatterOptions = {}):
  * // ... | grep '/open/' | cut -d' ' -f2
  * ```
  */
-export function writeGrepableOutput(events: AsyncIterable<DetectionEvent>, sink: TextSink, options: GrepableOutputOptions = {}): Promise<ReportSummary> {
+export function writeGrepableOutput(events: AsyncIterable<ReportInputEvent>, sink: TextSink, options: GrepableOutputOptions = {}): Promise<ReportSummary> {
   checkEvents(events, 'writeGrepableOutput');
   checkSink(sink, 'writeGrepableOutput');
   checkFormatterOptions(options, 'writeGrepableOutput', true);

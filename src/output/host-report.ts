@@ -28,6 +28,7 @@ import type { HostEvent, PortEvent, PortState, ProgressEvent, ScanStats, StartEv
 import { checkNumberOption, checkOptionNames } from '../scan/option-check.js';
 import { SERVICE_FINGERPRINT_VERSION, type DetectionEvent, type ServiceEvent, type VersionFields } from '../service/index.js';
 import { builtinServices, ServiceTable } from '../targets/index.js';
+import { nmapGuesses, type OsEvent, type OsHint, type OsMatch, type OsReason } from '../os/index.js';
 import type { TextSink } from './json-lines.js';
 
 /**
@@ -175,7 +176,39 @@ export interface HostReport {
   /** Clock times (ms since the epoch) of the host's first and last event. */
   readonly firstSeenAt: number;
   readonly lastSeenAt: number;
+  /** What OS detection (`detectOs`) found, when its `os` event came. */
+  readonly os?: OsReport;
 }
+
+/**
+ * A host's OS detection in a report: the guesses nmap shows (`nmapGuesses`:
+ * the first ten within 10 points of the best) and what goes with them.
+ *
+ * @example
+ * ```ts
+ * if (host.os?.perfect) console.log(`OS details: ${host.os.matches[0]!.name}`);
+ * ```
+ */
+export interface OsReport {
+  readonly matches: readonly OsMatch[];
+  readonly perfect: boolean;
+  readonly fingerprint?: string;
+  readonly distance?: number;
+  readonly reasons: readonly OsReason[];
+  readonly ports: OsEvent['ports'];
+  readonly hint?: OsHint;
+}
+
+/**
+ * The events the formatters read: a scanner's, `detectServices`' (`service`)
+ * and `detectOs`' (`os`).
+ *
+ * @example
+ * ```ts
+ * const events: AsyncIterable<ReportInputEvent> = detectOs({ from: detectServices({ from: tcpSynScan(options) }) });
+ * ```
+ */
+export type ReportInputEvent = DetectionEvent | OsEvent;
 
 /**
  * What the report knows when the first event arrives.
@@ -191,6 +224,8 @@ export interface ReportBegin {
   /** `start.startedAt`, or the clock when there was no start event. */
   readonly startedAt: number;
   readonly serviceDetection: boolean;
+  /** Whether the events come from `detectOs` (the `osDetection` option, or an `os` event that came late). */
+  readonly osDetection?: boolean;
   /** The `verbose` level the report was folded with. */
   readonly verbose: number;
 }
@@ -220,6 +255,7 @@ export interface ReportSummary {
   /** The `done` event's statistics. */
   readonly stats?: ScanStats;
   readonly serviceDetection: boolean;
+  readonly osDetection?: boolean;
 }
 
 /**
@@ -258,6 +294,14 @@ export interface HostReportOptions {
    * for those services). Default false.
    */
   readonly serviceDetection?: boolean;
+  /**
+   * The events come from `detectOs` (nmap's `-O`): a host that is up is
+   * complete only with its `os` event (which comes after the port scan), and
+   * the formatters show its OS lines. An `os` event for a host already
+   * written without it is lost, and the report ends with exit `error`, as
+   * for services. Default false.
+   */
+  readonly osDetection?: boolean;
   /** nmap's `-v` level (0 to 10): more ports before a state folds (25 times `verbose + 1`), down hosts shown. Default 0. */
   readonly verbose?: number;
   /** nmap's `--open`: states that cannot be open always fold, and hosts without open ports are not shown. Default false. */
@@ -269,7 +313,7 @@ export interface HostReportOptions {
 }
 
 /** The option names of {@link HostReportOptions}. @internal */
-export const HOST_REPORT_OPTION_NAMES: readonly string[] = ['serviceDetection', 'verbose', 'openOnly', 'serviceTable', 'clock'];
+export const HOST_REPORT_OPTION_NAMES: readonly string[] = ['serviceDetection', 'osDetection', 'verbose', 'openOnly', 'serviceTable', 'clock'];
 
 /**
  * Checks {@link HostReportOptions} (and the formatter's own names), throwing `ERR_INVALID_OPTION`.
@@ -284,7 +328,7 @@ export function checkReportOptions(options: unknown, ownNames: readonly string[]
   checkOptionNames(options, new Set([...HOST_REPORT_OPTION_NAMES, ...ownNames]), caller);
   const o = options as Record<string, unknown>;
   checkNumberOption('verbose', o.verbose, { min: 0, max: 10, integer: true, unit: "nmap's -v level" });
-  checkOptionTypes(o, { booleans: ['serviceDetection', 'openOnly'] });
+  checkOptionTypes(o, { booleans: ['serviceDetection', 'osDetection', 'openOnly'] });
   if (o.serviceTable !== undefined && !(o.serviceTable instanceof ServiceTable)) {
     throw new PortscoutError('ERR_INVALID_OPTION', 'Option serviceTable must be a ServiceTable (builtinServices, or loadNmapServices(path)).');
   }
@@ -418,6 +462,7 @@ interface HostState {
   userName?: string;
   readonly ports: Map<number, PortEvent>;
   readonly services: Map<number, ServiceEvent>;
+  os?: OsEvent;
   /** Ports identification will give a `service` event for, without one yet. */
   awaiting: number;
   srtt?: number;
@@ -440,6 +485,36 @@ function serviceReport(event: ServiceEvent): ServiceReport {
   if (event.tunnel !== undefined) out.tunnel = event.tunnel;
   if (event.fingerprint !== undefined) out.fingerprint = event.fingerprint;
   return out;
+}
+
+const isLateOs = (entry: string): boolean => entry.endsWith(' os');
+
+/** What the late events were: `service`, `os`, or both. */
+function lateKinds(late: readonly string[]): string {
+  const os = late.some(isLateOs);
+  const service = late.some((entry) => !isLateOs(entry));
+  return os && service ? 'service and os' : os ? 'os' : 'service';
+}
+
+/** The option that would have kept them. */
+function lateAdvice(late: readonly string[]): string {
+  const advice: string[] = [];
+  if (late.some((entry) => !isLateOs(entry))) advice.push('pass serviceDetection: true when the events come from detectServices');
+  if (late.some(isLateOs)) advice.push('pass osDetection: true when the events come from detectOs');
+  return advice.join('; ');
+}
+
+/** An os event's fields as a report's: the guesses nmap shows. */
+function osReport(event: OsEvent): OsReport {
+  return {
+    matches: nmapGuesses(event.matches),
+    perfect: event.perfect,
+    ...(event.fingerprint !== undefined ? { fingerprint: event.fingerprint } : {}),
+    ...(event.distance !== undefined ? { distance: event.distance } : {}),
+    reasons: event.reasons,
+    ports: event.ports,
+    ...(event.hint ? { hint: event.hint } : {}),
+  };
 }
 
 /** Why the stream ended early, in one line. */
@@ -470,15 +545,18 @@ function errorText(error: unknown): string {
  * }
  * ```
  */
-export function reportHosts(events: AsyncIterable<DetectionEvent>, options?: HostReportOptions): AsyncGenerator<ReportEvent, void, undefined> {
+export function reportHosts(events: AsyncIterable<ReportInputEvent>, options?: HostReportOptions): AsyncGenerator<ReportEvent, void, undefined> {
   checkEvents(events, 'reportHosts');
   const checked = checkReportOptions(options, [], 'reportHosts');
   return foldEvents(events, checked);
 }
 
-async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostReportOptions): AsyncGenerator<ReportEvent, void, undefined> {
+async function* foldEvents(events: AsyncIterable<ReportInputEvent>, options: HostReportOptions): AsyncGenerator<ReportEvent, void, undefined> {
   const clock = options.clock ?? Date.now;
   let serviceDetection = options.serviceDetection ?? false;
+  let osDetection = options.osDetection ?? false;
+  /** Every host written so far: an `os` event for one of them came too late. */
+  const written = new Set<string>();
   /** Services that came after their host was written (without serviceDetection). */
   const late: string[] = [];
   const table = options.serviceTable ?? builtinServices;
@@ -498,7 +576,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
   const begin = (): ReportEvent => {
     begun = true;
     startedAt = start?.startedAt ?? clock();
-    return { type: 'begin', begin: { ...(start ? { start } : {}), startedAt, serviceDetection, verbose: options.verbose ?? 0 } };
+    return { type: 'begin', begin: { ...(start ? { start } : {}), startedAt, serviceDetection, ...(osDetection ? { osDetection } : {}), verbose: options.verbose ?? 0 } };
   };
 
   const stateOf = (address: string, family: 4 | 6): HostState => {
@@ -521,7 +599,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
     if (h.host?.status === 'down') return true;
     if (discoveryOnly) return h.host !== undefined;
     if (expected === undefined || h.ports.size < expected) return false;
-    return !serviceDetection || h.awaiting === 0;
+    return (!serviceDetection || h.awaiting === 0) && (!osDetection || h.os !== undefined);
   };
 
   const report = (h: HostState, complete: boolean): HostReport => {
@@ -563,11 +641,13 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
     };
     if (h.host?.replyFrom !== undefined) out.reasonIp = h.host.replyFrom;
     if (h.srtt !== undefined) out.latencyMs = Math.round(h.srtt * 1000) / 1000;
+    if (h.os) out.os = osReport(h.os);
     return out;
   };
 
   const flush = (h: HostState, complete: boolean): ReportEvent => {
     hosts.delete(h.address);
+    written.add(h.address);
     if (h.host?.status === 'down') down++;
     else up++;
     if (!serviceDetection && [...h.ports.values()].some(identified)) writtenWithOpen.add(h.address);
@@ -578,7 +658,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
   let sourceFinished = false;
   try {
     for (;;) {
-      let next: IteratorResult<DetectionEvent>;
+      let next: IteratorResult<ReportInputEvent>;
       try {
         next = await iterator.next();
       } catch (error) {
@@ -590,7 +670,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
         sourceFinished = true;
         break;
       }
-      const event: DetectionEvent = next.value;
+      const event: ReportInputEvent = next.value;
       if (event.type === 'start' && !begun) {
         start = event;
         discoveryOnly = event.protocols.includes('host');
@@ -659,6 +739,18 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
           if (isComplete(h)) yield flush(h, true);
           continue;
         }
+        case 'os': {
+          if (!hosts.has(event.address) && written.has(event.address)) {
+            late.push(`${event.address} os`);
+            osDetection = true;
+            continue;
+          }
+          const h = stateOf(event.address, event.family);
+          h.lastSeenAt = clock();
+          h.os = event;
+          if (isComplete(h)) yield flush(h, true);
+          continue;
+        }
         default:
           continue;
       }
@@ -676,7 +768,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
     failure = {
       error: new PortscoutError(
         'ERR_INVALID_OPTION',
-        `${late.length} service event${late.length === 1 ? '' : 's'} (${late.slice(0, 3).join(', ')}${late.length > 3 ? ', ...' : ''}) came after ${late.length === 1 ? 'its host was' : 'their hosts were'} written without them: pass serviceDetection: true when the events come from detectServices.`,
+        `${late.length} ${lateKinds(late)} event${late.length === 1 ? '' : 's'} (${late.slice(0, 3).join(', ')}${late.length > 3 ? ', ...' : ''}) came after ${late.length === 1 ? 'its host was' : 'their hosts were'} written without them: ${lateAdvice(late)}.`,
       ),
     };
   }
@@ -688,6 +780,7 @@ async function* foldEvents(events: AsyncIterable<DetectionEvent>, options: HostR
     elapsedMs: Math.max(0, endedAt - startedAt),
     hosts: { up, down: total - up, total },
     serviceDetection,
+    ...(osDetection ? { osDetection } : {}),
   };
   if (failure) summary.errorMessage = errorText(failure.error);
   else if (!done) summary.errorMessage = 'the event stream ended without a done event';
@@ -818,7 +911,7 @@ class SinkWriter {
  * ]);
  * ```
  */
-export function writeReports(events: AsyncIterable<DetectionEvent>, outputs: readonly ReportOutput[], options?: HostReportOptions): Promise<ReportSummary> {
+export function writeReports(events: AsyncIterable<ReportInputEvent>, outputs: readonly ReportOutput[], options?: HostReportOptions): Promise<ReportSummary> {
   checkEvents(events, 'writeReports');
   if (!Array.isArray(outputs) || outputs.length === 0) throw new PortscoutError('ERR_INVALID_OPTION', 'writeReports needs a non-empty array of { formatter, sink } outputs.');
   for (const output of outputs) {
@@ -831,7 +924,7 @@ export function writeReports(events: AsyncIterable<DetectionEvent>, outputs: rea
 }
 
 /** The folding and writing behind the formatters' `write...` functions. @internal */
-export async function runOutputs(events: AsyncIterable<DetectionEvent>, outputs: readonly ReportOutput[], options: HostReportOptions): Promise<ReportSummary> {
+export async function runOutputs(events: AsyncIterable<ReportInputEvent>, outputs: readonly ReportOutput[], options: HostReportOptions): Promise<ReportSummary> {
   const writers = outputs.map((o) => ({ formatter: o.formatter, writer: new SinkWriter(o.sink), end: o.end ?? false }));
   let summary: ReportSummary | undefined;
   try {
@@ -894,6 +987,7 @@ export function defaultArgs(begin: ReportBegin): string {
   if (!start) return 'portscout';
   const parts = ['portscout', TECHNIQUE_FLAGS[start.technique] ?? `--technique ${start.technique}`];
   if (begin.serviceDetection) parts.push('-sV');
+  if (begin.osDetection) parts.push('-O');
   if (!start.discovery && start.technique !== 'ping') parts.push('-Pn');
   const ports = [start.ports.tcp === '' ? '' : start.ports.udp === '' ? start.ports.tcp : `T:${start.ports.tcp}`, start.ports.udp === '' ? '' : start.ports.tcp === '' ? start.ports.udp : `U:${start.ports.udp}`].filter((p) => p !== '');
   if (ports.length > 0) parts.push('-p', ports.join(','));

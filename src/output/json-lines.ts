@@ -14,11 +14,13 @@
 import type { Writable } from 'node:stream';
 import { PortscoutError } from '../errors.js';
 import type { DetectionEvent } from '../service/index.js';
+import type { OsEvent } from '../os/index.js';
 
 /**
  * The shape of one JSON Lines line: a scan event ({@link ScanEvent}: `start`,
- * `host`, `port`, `warning`, `progress`, `done`) or a `service` event from
- * service detection, with the same field names and values. Events already
+ * `host`, `port`, `warning`, `progress`, `done`), a `service` event from
+ * service detection or an `os` event from OS detection, with the same field
+ * names and values. Events already
  * hold only JSON values (bytes such as a UDP reply's `data` are base64
  * text), so `JSON.parse(line)` deep-equals the event that was written.
  *
@@ -32,7 +34,7 @@ import type { DetectionEvent } from '../service/index.js';
  * if (event.type === 'port' && event.state === 'open') console.log(event.address, event.port);
  * ```
  */
-export type JsonLinesEvent = DetectionEvent;
+export type JsonLinesEvent = DetectionEvent | OsEvent;
 
 /**
  * Where text output goes: a `Writable` (`process.stdout`, a file stream, a
@@ -80,6 +82,7 @@ export const JSON_LINES_EVENT_TYPES: readonly JsonLinesEvent['type'][] = Object.
   progress: true,
   done: true,
   service: true,
+  os: true,
 } satisfies Record<JsonLinesEvent['type'], true>) as JsonLinesEvent['type'][];
 
 /**

@@ -10,7 +10,6 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
-import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
   checkOptionTypes,
@@ -30,7 +29,10 @@ import {
   type ReportEvent,
   type ReportFormatter,
   type ReportSummary,
+  type OsReport,
+  type ReportInputEvent,
 } from './host-report.js';
+import { wrapOsFingerprint } from '../os/index.js';
 import type { TextSink } from './json-lines.js';
 
 /**
@@ -185,7 +187,29 @@ function hostXml(host: HostReport): string {
     for (const port of host.listed) out += portXml(port);
     out += '</ports>\n';
   }
+  if (host.os) out += osXml(host.os);
   return `${out}</host>\n`;
+}
+
+/** nmap's `<os>` (ports used, the guesses it shows with their classes, the fingerprint when no match is exact) and `<distance>`. */
+function osXml(os: OsReport): string {
+  let out = '<os>';
+  if (os.ports.open !== undefined) out += `<portused${attr('state', 'open')}${attr('proto', 'tcp')}${attr('portid', os.ports.open)}/>\n`;
+  if (os.ports.closed !== undefined && !os.reasons.includes('no-closed-port')) out += `<portused${attr('state', 'closed')}${attr('proto', 'tcp')}${attr('portid', os.ports.closed)}/>\n`;
+  if (os.ports.closedUdp !== undefined && os.fingerprint !== undefined && !os.reasons.includes('no-udp-reply')) out += `<portused${attr('state', 'closed')}${attr('proto', 'udp')}${attr('portid', os.ports.closedUdp)}/>\n`;
+  for (const match of os.matches) {
+    out += `<osmatch${attr('name', match.name)}${attr('accuracy', match.accuracy)}${attr('line', match.line)}>\n`;
+    for (const c of match.classes) {
+      out += `<osclass${attr('type', c.deviceType)}${attr('vendor', c.vendor)}${attr('osfamily', c.family)}${c.generation === undefined ? '' : attr('osgen', c.generation)}${attr('accuracy', match.accuracy)}>`;
+      for (const cpe of c.cpe) out += `<cpe>${xmlEscape(cpe)}</cpe>`;
+      out += '</osclass>\n';
+    }
+    out += '</osmatch>\n';
+  }
+  if (os.fingerprint !== undefined && !os.perfect) out += `<osfingerprint${attr('fingerprint', wrapOsFingerprint(os.fingerprint))}/>\n`;
+  out += '</os>\n';
+  if (os.distance !== undefined) out += `<distance${attr('value', os.distance)}/>\n`;
+  return out;
 }
 
 /**
@@ -326,7 +350,7 @@ function endXml(summary: ReportSummary, options: NmapXmlFormatterOptions, writte
  * console.log(summary.hosts.up, 'hosts up');
  * ```
  */
-export function writeNmapXml(events: AsyncIterable<DetectionEvent>, sink: TextSink, options: NmapXmlOptions = {}): Promise<ReportSummary> {
+export function writeNmapXml(events: AsyncIterable<ReportInputEvent>, sink: TextSink, options: NmapXmlOptions = {}): Promise<ReportSummary> {
   checkEvents(events, 'writeNmapXml');
   checkSink(sink, 'writeNmapXml');
   checkFormatterOptions(options, 'writeNmapXml', true);

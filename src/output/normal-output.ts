@@ -12,7 +12,6 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
-import type { DetectionEvent } from '../service/index.js';
 import {
   checkEvents,
   checkOptionTypes,
@@ -35,7 +34,10 @@ import {
   type ReportEvent,
   type ReportFormatter,
   type ReportSummary,
+  type OsReport,
+  type ReportInputEvent,
 } from './host-report.js';
+import { wrapOsFingerprint } from '../os/index.js';
 import type { TextSink } from './json-lines.js';
 
 /**
@@ -193,8 +195,34 @@ function hostText(host: HostReport, options: NormalFormatterOptions, begin: Repo
       out += fingerprints(host);
     }
   }
+  if (host.os) out += osText(host.os);
   out += serviceInfo(host);
   return `${out}\n`;
+}
+
+/** nmap's OS lines: "OS details" for an exact match, else "Aggressive OS guesses" and the fingerprint; the distance. */
+function osText(os: OsReport): string {
+  let out = '';
+  const best = os.matches[0];
+  if (os.reasons.includes('no-open-port') || os.reasons.includes('no-closed-port')) {
+    out += 'Warning: OS detection results may be unreliable because we could not find at least 1 open and 1 closed port\n';
+  }
+  if (best && os.perfect) {
+    const types = [...new Set(best.classes.map((c) => c.deviceType))];
+    if (types.length > 0) out += `Device type: ${types.join('|')}\n`;
+    out += `OS details: ${os.matches.filter((m) => m.score === 1).map((m) => m.name).join(', ')}\n`;
+  } else if (best) {
+    out += `Aggressive OS guesses: ${os.matches.map((m) => `${m.name} (${m.accuracy}%)`).join(', ')}\n`;
+  }
+  if (!os.perfect && os.fingerprint !== undefined) {
+    out += best ? 'No exact OS matches for host (If you know what OS is running on it, see https://nmap.org/submit/ ).\n' : 'No OS matches for host\n';
+    out += `TCP/IP fingerprint:\n${wrapOsFingerprint(os.fingerprint)}\n`;
+  } else if (!best && os.fingerprint === undefined) {
+    out += `OS detection not possible (${os.reasons.join(', ')})\n`;
+  }
+  if (os.hint) out += `OS hint (passive): ${os.hint.family}, confidence ${os.hint.confidence} (${os.hint.evidence.map((e) => e.detail).join('; ')})\n`;
+  if (os.distance !== undefined) out += `Network Distance: ${os.distance} hop${os.distance === 1 ? '' : 's'}\n`;
+  return out;
 }
 
 function headText(begin: ReportBegin, options: NormalFormatterOptions): string {
@@ -208,6 +236,7 @@ function endText(summary: ReportSummary, options: NormalFormatterOptions, begin:
   if (terminal && summary.hosts.total === 1 && summary.hosts.up === 0 && begin?.start?.discovery) {
     out += 'Note: Host seems down. If it is really up, but blocking our ping probes, try skipDiscovery (-Pn)\n';
   } else if (summary.hosts.up > 0 && summary.serviceDetection) out += 'Service detection performed.\n';
+  if (summary.hosts.up > 0 && summary.osDetection) out += 'OS detection performed.\n';
   const done = doneText(summary);
   const why = summary.exit === 'error' ? ` (${printable(summary.errorMessage ?? 'error')})` : '';
   if (terminal) out += summary.exit === 'success' ? `portscout done: ${done}\n` : `portscout stopped${why}: ${done}\n`;
@@ -285,7 +314,7 @@ export function createNormalFormatter(options: NormalFormatterOptions = {}): Rep
  * await writeNormalOutput(events, process.stdout, { serviceDetection: true, layout: 'terminal' });
  * ```
  */
-export function writeNormalOutput(events: AsyncIterable<DetectionEvent>, sink: TextSink, options: NormalOutputOptions = {}): Promise<ReportSummary> {
+export function writeNormalOutput(events: AsyncIterable<ReportInputEvent>, sink: TextSink, options: NormalOutputOptions = {}): Promise<ReportSummary> {
   checkEvents(events, 'writeNormalOutput');
   checkSink(sink, 'writeNormalOutput');
   checkFormatterOptions(options, 'writeNormalOutput', true);

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   JSON_LINES_EVENT_TYPES,
   JSON_LINES_SCHEMA_ID,
+  detectOs,
   detectServices,
   discoverHosts,
   hasRawPermission,
@@ -147,12 +148,16 @@ async function labLines(lab: Lab): Promise<string[]> {
   const cursor = first.cursor();
   if (cursor) await writeJsonLines(tcpConnectScan({ targets: '127.0.0.1', ports: tcpPorts, skipDiscovery: true, resume: cursor }), sink);
   if (lab.http6 !== undefined) await writeJsonLines(detectServices({ targets: '::1', ports: String(lab.http6), skipDiscovery: true }), sink);
+  // OS detection's passive hints over a connect scan: an os event with nothing sent.
+  await writeJsonLines(detectOs({ from: tcpConnectScan({ targets: '127.0.0.1', ports: tcpPorts, skipDiscovery: true }), passive: true }), sink);
   if (raw) {
     // Raw scans: ICMP discovery (ttl), a SYN scan (ttl, window), a UDP scan with a reply (data).
     await writeJsonLines(discoverHosts({ targets: lab.http6 === undefined ? '127.0.0.1' : ['127.0.0.1', '::1'] }), sink);
     await writeJsonLines(detectServices({ from: tcpSynScan({ targets: '127.0.0.1', ports: tcpPorts, skipDiscovery: true, ...FAST }) }), sink);
     await writeJsonLines(udpScan({ targets: '127.0.0.1', ports: String(lab.udp), skipDiscovery: true, ...FAST }), sink);
     await writeJsonLines(scan({ technique: 'ack', targets: '127.0.0.1', ports: String(lab.closed), skipDiscovery: true, ...FAST }), sink);
+    // OS detection's probes on loopback (no database: the fingerprint, the tests, the hint from the SYN/ACK's options).
+    await writeJsonLines(detectOs({ from: tcpSynScan({ targets: '127.0.0.1', ports: tcpPorts, skipDiscovery: true, tcpOptions: true, ...FAST }), ...FAST }), sink);
   }
   return lines;
 }
@@ -214,7 +219,7 @@ describe('the JSON Schema of JSON Lines', () => {
     }
     expect([...types].sort()).toEqual([...JSON_LINES_EVENT_TYPES].sort());
     const expected = ['start.seed', 'start.resumedFrom', 'port.hostname', 'host.rttMs', 'warning.target', 'progress.cursor', 'done.cursor', 'service.product', 'service.rule', 'service.fingerprint'];
-    if (raw) expected.push('host.ttl', 'port.ttl', 'port.data', 'port.window');
+    if (raw) expected.push('host.ttl', 'port.ttl', 'port.data', 'port.window', 'port.tcpOptions', 'os.fingerprint', 'os.tests', 'os.hint', 'os.distance');
     for (const field of expected) expect(fields, field).toContain(field);
     const services = lines.map((l) => JSON.parse(l) as JsonLinesEvent).filter((e) => e.type === 'service');
     expect(services.find((s) => s.port === lab.smtp)).toMatchObject({ name: 'smtp', product: 'Postfix smtpd' });
@@ -231,6 +236,7 @@ describe('the JSON Schema of JSON Lines', () => {
     expect(validate(noReason)).toBe(false);
     expect(validate({ ...port, colour: 'blue' })).toBe(false);
     expect(validate({ ...port, data: 'not base64!' })).toBe(false);
+    expect(validate({ type: 'traceroute' })).toBe(false);
     expect(validate({ type: 'os' })).toBe(false);
   });
 });

@@ -48,6 +48,22 @@ const EVENTS: readonly JsonLinesEvent[] = [
     fingerprint: 'SF-Port8080-TCP:V=portscout\nSF:r(GetRequest,5F,"HTTP/1\\.1");',
   },
   {
+    type: 'os',
+    family: 4,
+    address: '127.0.0.1',
+    ports: { open: 22, closed: 1, closedUdp: 40125 },
+    fingerprint: 'SCAN(V=portscout%E=4)\nIE(R=Y%DFI=N%T=40%CD=S)',
+    tests: [{ name: 'IE', values: [['R', 'Y'], ['DFI', 'N'], ['T', '40'], ['CD', 'S']] }],
+    matches: [{ name: 'Linux 5.3 - 5.4', accuracy: 96, score: 0.9636, line: 81234, classes: [{ vendor: 'Linux', family: 'Linux', generation: '5.X', deviceType: 'general purpose', cpe: ['cpe:/o:linux:linux_kernel:5'] }] }],
+    perfect: false,
+    distance: 1,
+    hint: { family: 'Linux', confidence: 0.88, evidence: [{ source: 'ttl', detail: 'initial TTL 64 (observed 64)', families: ['Linux', 'BSD/macOS'], weight: 1 }] },
+    reasons: [],
+    probesSent: 22,
+    dropped: 0,
+    elapsedMs: 912.5,
+  },
+  {
     type: 'done',
     stats: { sent: 3, received: 2, retransmitted: 0, invalid: 0, malformed: 0, duplicates: 0, sendErrors: 0, kernelDrops: 0, durationMs: 12.5, hostsUp: 1, portsReported: 2 },
     cursor: { v: 1, fingerprint: 'abc', position: 2 },
@@ -145,7 +161,7 @@ describe('writeJsonLines', () => {
       yield EVENTS[0]!;
       yield EVENTS[2]!;
       await gate;
-      yield EVENTS[7]!;
+      yield EVENTS.at(-1)!;
     }
     const written = writeJsonLines(scan(), (chunk) => chunks.push(chunk));
     for (let i = 0; i < 20 && chunks.length < 2; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -322,7 +338,7 @@ describe('parseJsonLines', () => {
       [`${toJsonLine(EVENTS[0]!)}{"type":"port",\n`, /line 2 is not JSON/],
       [`${toJsonLine(EVENTS[0]!)}[1,2]\n`, /line 2 is not an event/],
       ['{"port":1}\n', /line 1 is not an event/],
-      ['{"type":"os","name":"Linux"}\n', /line 1 has the unknown event type "os"/],
+      ['{"type":"traceroute","hops":3}\n', /line 1 has the unknown event type "traceroute"/],
       [`${toJsonLine(EVENTS[0]!)}{"type":"po`, /line 2 \(the last line, with no newline: a write cut short\?\) is not JSON/],
     ];
     for (const [input, message] of cases) {
@@ -338,7 +354,7 @@ describe('parseJsonLines', () => {
   });
 
   it('can skip unknown types and a last line cut short', async () => {
-    const input = `{"type":"os","name":"Linux"}\n${text}{"type":"port","fam`;
+    const input = `{"type":"traceroute","hops":3}\n${text}{"type":"port","fam`;
     expect(await collect(parseJsonLines(input, { unknownTypes: 'skip', ignoreIncompleteLastLine: true }))).toEqual(EVENTS);
   });
 
