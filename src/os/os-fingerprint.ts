@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readUint16, readUint32, tcpOptionString } from '../wire/index.js';
+import { TcpFlags, readUint16, readUint32, tcpOptionString } from '../wire/index.js';
 import type { OsTest } from './fingerprint.js';
 import { U1_IP_ID, U1_PATTERN_BYTE, U1_TOTAL_LENGTH } from './os-probes.js';
 
@@ -67,14 +67,7 @@ export interface ComputedFingerprint {
   readonly seqResponses: number;
 }
 
-const TH_FIN = 0x01;
-const TH_SYN = 0x02;
-const TH_RST = 0x04;
-const TH_PUSH = 0x08;
-const TH_ACK = 0x10;
-const TH_URG = 0x20;
-const TH_ECE = 0x40;
-const TH_CWR = 0x80;
+const { FIN: TH_FIN, SYN: TH_SYN, RST: TH_RST, PSH: TH_PUSH, ACK: TH_ACK, URG: TH_URG, ECE: TH_ECE, CWR: TH_CWR } = TcpFlags;
 
 /** The parts of a reply the tests read. @internal */
 interface Ip {
