@@ -10,8 +10,18 @@
  * ICMP sweep of a /24 with five live hosts, a UDP scan of 100 common ports,
  * and the peak RSS of a SYN scan of a /16 x 100 ports (198.19.0.0/16, answered
  * by t1 for every address with an AnyIP local route).
+ *
+ * The SYN row also runs the physical floor in the same runs, alternating:
+ * bench/syn-floor.c (compiled here with the system's C compiler, skipped with
+ * a line when there is none) sends the same SYNs with one `sendto` per
+ * packet, and with `sendmmsg`/`recvmmsg` in batches of 32, about 1,000 in
+ * flight, and times the last reply (issue 14's goal: portscout within 1.5x
+ * of the batched floor).
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLab, type Lab } from '../test/lab/lab.js';
 import { comparePortStates, findHost, runNmap } from '../test/lab/nmap.js';
 import { scanInLab } from '../test/lab/scan-in-lab.js';
@@ -33,13 +43,35 @@ function fmt(n: number, digits = 2): string {
 }
 
 /** Runs of each TCP row (ours and nmap's, alternating); the verdict compares medians. BENCH_RUNS overrides. */
-const TCP_RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const TCP_RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
+
+/** bench/syn-floor.c compiled, or undefined without a C compiler. */
+function compileFloor(): string | undefined {
+  const binary = join(mkdtempSync(join(tmpdir(), 'portscout-floor-')), 'syn-floor');
+  const source = new URL('./syn-floor.c', import.meta.url).pathname;
+  const cc = spawnSync('cc', ['-O2', '-o', binary, source], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    console.error(`bench/scan: no C floor (cc: ${cc.error?.message ?? cc.stderr.trim()})`);
+    return undefined;
+  }
+  return binary;
+}
+
+/** One run of the C floor over ports 1-65535 of the target, in the scanner's namespace. */
+async function floorRun(lab: Lab, binary: string, mode: 'sendto' | 'mmsg'): Promise<{ seconds: number; answered: number }> {
+  const run = await lab.exec('scan', [binary, lab.scanner.ipv4[0], lab.t1.ipv4[0], '1', '65535', '1000', mode], { timeoutMs: 60_000 });
+  const result = JSON.parse(run.stdout.trim()) as { seconds: number; answered: number };
+  return { seconds: result.seconds, answered: result.answered };
+}
+
+const floorRuns: Record<'sendto' | 'mmsg', number[]> = { sendto: [], mmsg: [] };
+let floorBinary: string | undefined;
 
 async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConnectScan' | 'udpScan', nmapFlag: string, ports: string, portList: number[], protocol: 'tcp' | 'udp'): Promise<void> {
   const target = lab.t1.ipv4[0];
@@ -49,6 +81,9 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
   let diffCount = 0;
   let last: Awaited<ReturnType<typeof scanInLab>> | undefined;
   for (let run = 0; run < runs; run++) {
+    if (scanner === 'tcpSynScan' && floorBinary) {
+      for (const mode of ['sendto', 'mmsg'] as const) floorRuns[mode].push((await floorRun(lab, floorBinary, mode)).seconds);
+    }
     const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true, compact: true });
     if (ours.errors.length > 0) throw new Error(`${name}: ${JSON.stringify(ours.errors)}`);
     const nmap = await runNmap(lab, [nmapFlag, '-Pn', '-T4', '-p', ports, target], { timeoutMs: 900_000 });
@@ -65,6 +100,12 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
   const ratio = seconds / nmapMedian;
   const spread = runs > 1 ? ` (runs: ours ${oursSeconds.map((v) => fmt(v)).join(' ')}; nmap ${nmapSeconds.map((v) => fmt(v)).join(' ')})` : '';
   if (scanner === 'tcpSynScan') judge('SYN scan in at most half of nmap -sS -T4 time, same states', ratio <= 0.5 && diffCount === 0, `median ratio ${fmt(ratio)}${spread}`);
+  if (scanner === 'tcpSynScan' && floorRuns.mmsg.length > 0) {
+    const batched = median(floorRuns.mmsg);
+    judge('SYN scan 1-65535 within 1.5x of the batched C floor', seconds <= 1.5 * batched, `${fmt(seconds)} s against ${fmt(batched, 3)} s: ${fmt(seconds / batched)}x; floor runs sendmmsg ${floorRuns.mmsg.map((v) => fmt(v, 3)).join(' ')}, sendto ${floorRuns.sendto.map((v) => fmt(v, 3)).join(' ')}`);
+    rows.push(['C floor, one sendto per SYN', fmt(median(floorRuns.sendto), 3), '-', '-', fmt(65535 / median(floorRuns.sendto), 0), '-', 'bench/syn-floor.c, ~1000 in flight, time of the last reply']);
+    rows.push(['C floor, sendmmsg/recvmmsg x32', fmt(batched, 3), '-', '-', fmt(65535 / batched, 0), '-', 'the same, batched']);
+  }
   if (scanner === 'tcpConnectScan') judge('connect scan no slower than nmap -sT -T4, same states', ratio <= 1 && diffCount === 0, `median ratio ${fmt(ratio)}${spread}`);
   const stats = last!.stats;
   rows.push([
@@ -81,6 +122,7 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
 async function main(): Promise<void> {
   // The scans run the built package (dist/), as users run it.
   if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('bench/scan runs the built package: run npm run build first');
+  floorBinary = wanted('syn') ? compileFloor() : undefined;
   const lab = await createLab({ loss: 0 });
   try {
     const all = Array.from({ length: 65535 }, (_, i) => i + 1);
