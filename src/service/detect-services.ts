@@ -19,6 +19,7 @@ import { identifyService, type ServiceIdentification } from './identify-service.
 import { prepareMatching } from './match-response.js';
 import { serviceFingerprint } from './service-fingerprint.js';
 import type { ServiceProbeDatabase } from './probe-database.js';
+import { probesKnownOf, type ParsedServiceProbes } from './probe-file.js';
 import { DEFAULT_INTENSITY } from './probe-plan.js';
 import type { DetectionEvent, ServiceEvent } from './service-event.js';
 
@@ -26,8 +27,15 @@ import type { DetectionEvent, ServiceEvent } from './service-event.js';
 export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
   /** A scanner's event stream to add services to; without it a connect scan of `targets` and `ports` runs. */
   readonly from?: AsyncIterable<ScanEvent>;
-  /** The probe database (default: portscout's own, `defaultServiceProbes()`). */
-  readonly probes?: ServiceProbeDatabase;
+  /**
+   * The probe database (default: portscout's own, `defaultServiceProbes()`),
+   * or a promise of one (or of `loadServiceProbes`' result). Given the
+   * promise `loadServiceProbes` returns, detection plans and sends probes as
+   * soon as the file's lines are read, while its patterns are still being
+   * translated, and matches once they are: the same answers, sooner. A
+   * promise that rejects ends detection with its error.
+   */
+  readonly probes?: ServiceProbeDatabase | PromiseLike<ServiceProbeDatabase | ParsedServiceProbes>;
   /** nmap's `--version-intensity`, 0-9 (default 7). */
   readonly intensity?: number;
   /** nmap's `--version-all` (intensity 9). */
@@ -69,9 +77,36 @@ function checkOptions(options: DetectServicesOptions): void {
     throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid from: expected an async iterable of scan events (a scanner\'s result).');
   }
   if (options.from === undefined && options.targets === undefined) throw new PortscoutError('ERR_INVALID_OPTION', 'detectServices needs from (a scanner\'s events) or targets to scan.');
-  if (options.probes !== undefined && (typeof options.probes !== 'object' || options.probes === null || !Array.isArray(options.probes.probes))) {
-    throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid probes: expected a database from parseServiceProbes() or loadServiceProbes().');
+  if (options.probes !== undefined && !isThenable(options.probes) && (typeof options.probes !== 'object' || options.probes === null || !Array.isArray(options.probes.probes))) {
+    throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid probes: expected a database from parseServiceProbes() or loadServiceProbes(), or the promise loadServiceProbes() returns.');
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** A database given as it is, as a promise of it, or as the promise of loadServiceProbes' result. */
+function databaseOf(value: ServiceProbeDatabase | ParsedServiceProbes): ServiceProbeDatabase {
+  if (typeof value !== 'object' || value === null) throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid probes: the promise did not give a probe database.');
+  const database = 'database' in value ? value.database : value;
+  if (typeof database !== 'object' || database === null || !Array.isArray(database.probes)) throw new PortscoutError('ERR_INVALID_OPTION', 'Invalid probes: the promise did not give a probe database.');
+  return database;
+}
+
+/**
+ * The database to plan with (as soon as its probes are known) and the one
+ * to match with (once every pattern is translated): the same object, at
+ * two moments of a load by loadServiceProbes; for anything else, both when
+ * it is there.
+ */
+function databasesOf(probes: DetectServicesOptions['probes']): { planned: Promise<ServiceProbeDatabase>; matched: Promise<ServiceProbeDatabase> } {
+  if (probes === undefined || !isThenable(probes)) {
+    const database = Promise.resolve(probes ?? defaultServiceProbes());
+    return { planned: database, matched: database };
+  }
+  const matched = Promise.resolve(probes).then(databaseOf);
+  return { planned: probesKnownOf(probes) ?? matched, matched };
 }
 
 /** The connect scan's options: everything but detection's own. */
@@ -127,8 +162,13 @@ export function detectServices(options: DetectServicesOptions): AsyncGenerator<D
 }
 
 async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<DetectionEvent, void, undefined> {
-  const database = options.probes ?? defaultServiceProbes();
-  prepareMatching(database);
+  // Matching is prepared once every pattern is there; probing starts once the probes are.
+  const { planned, matched } = databasesOf(options.probes);
+  const translated = matched.then((database) => {
+    prepareMatching(database);
+  });
+  // A load that fails is the detection's failure (reported below), whether or not a port needed it.
+  translated.catch(() => undefined);
   const intensity = options.allProbes ? 9 : (options.intensity ?? DEFAULT_INTENSITY);
   const ports = pLimit(options.concurrency ?? 32);
   const hosts = new Map<string, ConnectionSlots>();
@@ -201,7 +241,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     const connections = host;
     pending++;
     counts.queued++;
-    void ports(() => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database, intensity, connections, signal, onProbe, ...budget }))
+    void ports(async () => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database: await planned, translated, intensity, connections, signal, onProbe, ...budget }))
       .then(
         (found) => {
           counts.identified++;
@@ -217,6 +257,11 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
         notify();
       });
   };
+
+  translated.then(undefined, (error: unknown) => {
+    failure ??= { error };
+    notify();
+  });
 
   const pump = (async () => {
     try {

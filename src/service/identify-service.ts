@@ -21,6 +21,13 @@ import { probeCanFind, probesForPort } from './probe-plan.js';
 /** nmap's wait for a probe without `totalwaitms`. */
 export const DEFAULT_PROBE_WAIT_MS = 5000;
 
+/**
+ * How long after a port's first probe its later probes join the host's
+ * queue for connections: time for the other ports a scan reports at the
+ * same moment to queue their first probes ahead of them.
+ */
+export const LATER_PROBES_AFTER_MS = 20;
+
 /** A port to identify. */
 export interface ServiceTarget extends ExchangeTarget {
   readonly protocol: 'tcp' | 'udp';
@@ -48,7 +55,13 @@ export interface ServiceIdentification {
 
 /** Options of one identification. */
 export interface IdentifyOptions {
+  /** The probes (their `matches` may still be being filled while `translated` is pending). */
   readonly database: ServiceProbeDatabase;
+  /**
+   * Settles when every pattern of `database` is translated (and matching is
+   * prepared): answers are matched only then. Absent: the database is complete.
+   */
+  readonly translated?: PromiseLike<void>;
   readonly intensity: number;
   /** The host's connections (shared by its ports, handed out by plan position). */
   readonly connections: ConnectionSlots;
@@ -69,19 +82,26 @@ export interface IdentifyOptions {
  * ```
  */
 export async function identifyService(target: ServiceTarget, options: IdentifyOptions): Promise<ServiceIdentification> {
-  // The walk through TLS starts as soon as any answer says TLS, not when the in-order walk gets there;
-  // it is used only if the in-order walk ends on that answer, so the result stays nmap's.
+  // The walk through TLS starts before the in-order walk gets there: its NULL probe (the longest
+  // wait) as soon as an answer looks like a TLS record, the rest once an answer matches ssl. It is
+  // used only if the in-order walk ends on an ssl match, so the result stays nmap's; otherwise it
+  // is closed when the in-order walk ends.
   const cancelTls = new AbortController();
   let tlsWalk: Promise<ServiceIdentification> | undefined;
-  const startTls = (): void => {
-    if (tlsWalk || target.protocol !== 'tcp') return;
-    const signal = options.signal ? AbortSignal.any([options.signal, cancelTls.signal]) : cancelTls.signal;
-    tlsWalk = walk(target, { ...options, signal }, true);
+  let openTls: () => void = () => undefined;
+  const headStart = (confirmed: boolean): void => {
+    if (target.protocol !== 'tcp') return;
+    if (!tlsWalk) {
+      const signal = options.signal ? AbortSignal.any([options.signal, cancelTls.signal]) : cancelTls.signal;
+      const gate = new Promise<void>((resolve) => (openTls = resolve));
+      tlsWalk = walk(target, { ...options, signal }, true, undefined, gate);
+    }
+    if (confirmed) openTls();
   };
   try {
-    const plain = await walk(target, options, false, startTls);
+    const plain = await walk(target, options, false, headStart);
     if (plain.match?.name === 'ssl' && !plain.match.soft && target.protocol === 'tcp') {
-      startTls();
+      headStart(true);
       const tls = await (tlsWalk as Promise<ServiceIdentification>);
       const spent = { probesSent: plain.probesSent + tls.probesSent, overBudget: [...plain.overBudget, ...tls.overBudget] };
       if (tls.match || tls.tcpwrapped) return { ...tls, ...spent };
@@ -95,7 +115,27 @@ export async function identifyService(target: ServiceTarget, options: IdentifyOp
   }
 }
 
-async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolean, onTls?: () => void): Promise<ServiceIdentification> {
+/**
+ * Whether an answer begins like a TLS record a server sends first: an alert
+ * (21) or a handshake (22), record version 3.0-3.4 (SSL 3.0 to TLS 1.3).
+ * Only a hint, to start the TLS connection early; the match decides.
+ *
+ * @example
+ * ```ts
+ * looksLikeTls(Uint8Array.of(0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46)); // true (a protocol_version alert)
+ * ```
+ */
+export function looksLikeTls(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && (bytes[0] === 0x15 || bytes[0] === 0x16) && bytes[1] === 0x03 && (bytes[2] as number) <= 0x04;
+}
+
+/**
+ * One in-order walk through the port's plan, plain or through TLS.
+ * `onTls(false)`: an answer looks like TLS; `onTls(true)`: one matched ssl.
+ * With `gate`, only the first probe starts before the gate opens (a
+ * speculative walk through TLS: one connection until an ssl match).
+ */
+async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolean, onTls?: (confirmed: boolean) => void, gate?: Promise<void>): Promise<ServiceIdentification> {
   const { database } = options;
   const plan = probesForPort(database, target.protocol, target.port, { intensity: options.intensity, tls });
   const cut = new AbortController();
@@ -107,6 +147,18 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   // Matching is given up with the identification (options.signal): its queued requests are dropped.
   const matchOf = async (probe: ServiceProbe, bytes: Uint8Array, priority: number, walked: boolean): Promise<ServiceMatch | undefined> => {
     let entry = checked.get(probe);
+    if (!entry || entry.length !== bytes.length) {
+      // Matching waits for the patterns (a database still loading): the answer is kept until then.
+      if (options.translated) {
+        try {
+          await options.translated;
+        } catch (error) {
+          if (options.signal?.aborted) return undefined;
+          throw error;
+        }
+        entry = checked.get(probe);
+      }
+    }
     if (!entry || entry.length !== bytes.length) {
       const matchOptions = withBudget({ protocol: target.protocol, priority, ...(options.signal ? { signal: options.signal } : {}) }, options.budgetMs);
       entry = { length: bytes.length, outcome: matchResponse(database, probe.name, bytes, matchOptions) };
@@ -130,36 +182,45 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   // earlier softmatch skips k: the exchanges after k are cut (freeing the host's connections), and
   // one the walk turns out to need after all is run again.
   const cuts: (AbortController | undefined)[] = [];
+  const laterProbes = new Promise<void>((resolve) => setTimeout(resolve, LATER_PROBES_AFTER_MS));
   const launch = (position: number): Promise<ExchangeResult> => {
     const probe = plan[position] as ServiceProbe;
     const own = new AbortController();
     cuts[position] = own;
     const signal = AbortSignal.any([signals, own.signal]);
-    return options.connections
-      .run(
-        position,
-        () => {
-          if (signal.aborted) return Promise.resolve(notSent);
-          sent++;
-          options.onProbe?.();
-          return exchange(target, {
-            protocol: target.protocol,
-            payload: probe.payload,
-            waitMs: probe.totalWaitMs ?? DEFAULT_PROBE_WAIT_MS,
-            tls,
-            signal,
-            complete: async (bytes) => {
-              const match = await matchOf(probe, bytes, position, false);
-              // A check that resolves after the walk passed this position cuts nothing.
-              if (match && !match.soft && position >= read) cutAfter(position);
-              if (match?.name === 'ssl' && !match.soft) onTls?.();
-              return match !== undefined && !match.soft;
-            },
-          });
-        },
-        signal,
-      )
-      .catch(() => notSent);
+    const start = (): Promise<ExchangeResult> =>
+      options.connections
+        .run(
+          position,
+          () => {
+            if (signal.aborted) return Promise.resolve(notSent);
+            sent++;
+            options.onProbe?.();
+            return exchange(target, {
+              protocol: target.protocol,
+              payload: probe.payload,
+              waitMs: probe.totalWaitMs ?? DEFAULT_PROBE_WAIT_MS,
+              tls,
+              signal,
+              complete: async (bytes) => {
+                if (onTls && looksLikeTls(bytes)) onTls(false);
+                const match = await matchOf(probe, bytes, position, false);
+                // A check that resolves after the walk passed this position cuts nothing.
+                if (match && !match.soft && position >= read) cutAfter(position);
+                if (match?.name === 'ssl' && !match.soft) onTls?.(true);
+                return match !== undefined && !match.soft;
+              },
+            });
+          },
+          signal,
+        )
+        .catch(() => notSent);
+    if (position === 0) return start();
+    // The later probes queue a little after the first (LATER_PROBES_AFTER_MS): the first probes of
+    // the other ports starting now (a scan reports them together) queue before them, and get the
+    // host's connections first. A speculative walk's later probes also wait for its gate.
+    const ready = gate === undefined ? laterProbes : Promise.all([laterProbes, gate]);
+    return Promise.race([ready, whenAborted(signal)]).then(() => (signal.aborted ? notSent : start()));
   };
   let read = 0;
   const cutAfter = (position: number): void => {
@@ -200,6 +261,14 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   }
   const spent = { tls, responses, probesSent: sent, overBudget: rulesOver() };
   return soft ? { match: soft, ...spent } : spent;
+}
+
+/** Resolves when `signal` aborts. */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 /** Match options with the budget, when one is given. */

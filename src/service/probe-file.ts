@@ -21,7 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { PortscoutError } from '../errors.js';
-import { matchesEmpty, translatePcre } from './pcre-pattern.js';
+import { matchesEmpty, translatePcre, type TranslatedPattern } from './pcre-pattern.js';
 import { decodeProbeString } from './probe-string.js';
 import type { MatchRule, PortRanges, ProbeFileDiagnostic, ServiceProbe, ServiceProbeDatabase, VersionTemplates } from './probe-database.js';
 
@@ -130,11 +130,27 @@ function parseTemplates(text: string): VersionTemplates | { error: string } {
   return fields;
 }
 
+/** A `match` line read but whose pattern is not translated yet, and the probe it goes to. */
+interface PendingRule {
+  readonly into: MatchRule[];
+  readonly rule: Omit<MatchRule, 'compiled'>;
+}
+
 /**
- * The parser of one file, line by line, so that the same code parses a file
- * in one call ({@link parseServiceProbes}) or in slices between turns of the
- * event loop ({@link loadServiceProbes}): {@link ProbeFileParser.parseUntil}
- * stops at a deadline and resumes where it stopped.
+ * The parser of one file, in two stages, so that the same code parses a
+ * file in one call ({@link parseServiceProbes}) or in slices between turns
+ * of the event loop ({@link loadServiceProbes}), and so that the probes are
+ * known before their patterns are translated:
+ *
+ * 1. {@link ProbeFileParser.readUntil} reads the lines: probes, their
+ *    directives and payloads, `Exclude`, and each rule's service, options
+ *    and version fields (a few milliseconds for nmap's file);
+ * 2. {@link ProbeFileParser.translateUntil} translates the patterns, in file
+ *    order, appending each rule to its probe's `matches` (most of the time).
+ *
+ * Both stop at a deadline and resume where they stopped. Diagnostics come
+ * out in line order whatever the stage that found them (then the fallback
+ * checks, which need the whole file), as a one-pass parser would list them.
  */
 class ProbeFileParser {
   readonly #source: string;
@@ -145,6 +161,11 @@ class ProbeFileParser {
   readonly #exclude = { tcp: [] as [number, number][], udp: [] as [number, number][] };
   readonly #names = new Set<string>();
   #probe: ProbeDraft | undefined;
+  readonly #pending: PendingRule[] = [];
+  #translated = 0;
+  readonly #translationDiagnostics: ProbeFileDiagnostic[] = [];
+  readonly #fallbackDiagnostics: ProbeFileDiagnostic[] = [];
+  #database: ServiceProbeDatabase | undefined;
   #result: ParsedServiceProbes | undefined;
 
   constructor(text: string, source: string) {
@@ -153,15 +174,37 @@ class ProbeFileParser {
   }
 
   /**
-   * Parses lines until all are read or `performance.now()` passes
+   * Stage 1: reads lines until all are read or `performance.now()` passes
    * `deadline` (checked after each line; a line is never split). Returns
-   * the result when the file is done, undefined when there is more.
+   * the database once every line is read (its probes complete but for
+   * their `matches`, which stage 2 fills), undefined when there is more.
    */
-  parseUntil(deadline: number): ParsedServiceProbes | undefined {
+  readUntil(deadline: number): ServiceProbeDatabase | undefined {
+    if (this.#database) return this.#database;
     const lines = this.#lines;
     while (this.#index < lines.length) {
       this.#parseLine(lines[this.#index] as string, this.#index + 1);
       this.#index++;
+      if (deadline !== Infinity && performance.now() >= deadline) return undefined;
+    }
+    return this.#endLines();
+  }
+
+  /**
+   * Stage 2 (after stage 1 returned the database): translates patterns
+   * until all are done or `performance.now()` passes `deadline` (checked
+   * after each pattern). Returns the result when done, undefined when
+   * there is more.
+   */
+  translateUntil(deadline: number): ParsedServiceProbes | undefined {
+    if (this.#result) return this.#result;
+    const pending = this.#pending;
+    while (this.#translated < pending.length) {
+      const { into, rule } = pending[this.#translated] as PendingRule;
+      this.#translated++;
+      const compiled = translateRule(rule);
+      if ('error' in compiled) this.#translationDiagnostics.push({ source: this.#source, line: rule.line, message: `${rule.soft ? 'softmatch' : 'match'}: ${compiled.error}` });
+      else into.push({ ...rule, compiled });
       if (deadline !== Infinity && performance.now() >= deadline) return undefined;
     }
     return this.#finish();
@@ -243,7 +286,7 @@ class ProbeFileParser {
       case 'softmatch': {
         const rule = parseMatch(directive === 'softmatch', rest, this.#source, lineNo);
         if ('error' in rule) this.#report(lineNo, `${directive}: ${rule.error}`);
-        else probe.matches.push(rule);
+        else this.#pending.push({ into: probe.matches, rule });
         return;
       }
       case 'ports':
@@ -272,18 +315,33 @@ class ProbeFileParser {
     }
   }
 
-  /** The last probe, the checks that need the whole file (fallbacks), and the result. */
-  #finish(): ParsedServiceProbes {
-    if (this.#result) return this.#result;
+  /** The last probe, the checks that need the whole file (fallbacks), and the database (rules to come). */
+  #endLines(): ServiceProbeDatabase {
     this.#endProbe();
     const probes = this.#probes;
     const known = new Set(probes.map((p) => p.name));
     for (const p of probes) {
       for (const name of p.fallback) {
-        if (!known.has(name)) this.#report(p.line, `Probe ${p.name}: fallback ${JSON.stringify(name)} names no probe`);
+        if (!known.has(name)) this.#fallbackDiagnostics.push({ source: this.#source, line: p.line, message: `Probe ${p.name}: fallback ${JSON.stringify(name)} names no probe` });
       }
     }
-    this.#result = { database: { probes, exclude: this.#exclude, source: this.#source }, diagnostics: this.#diagnostics };
+    this.#database = { probes, exclude: this.#exclude, source: this.#source };
+    return this.#database;
+  }
+
+  /** The result: the database, and the diagnostics of both stages in line order, then the fallback checks'. */
+  #finish(): ParsedServiceProbes {
+    const read = this.#diagnostics;
+    const translated = this.#translationDiagnostics;
+    const diagnostics: ProbeFileDiagnostic[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < read.length || j < translated.length) {
+      if (j >= translated.length || (i < read.length && (read[i] as ProbeFileDiagnostic).line <= (translated[j] as ProbeFileDiagnostic).line)) diagnostics.push(read[i++] as ProbeFileDiagnostic);
+      else diagnostics.push(translated[j++] as ProbeFileDiagnostic);
+    }
+    diagnostics.push(...this.#fallbackDiagnostics);
+    this.#result = { database: this.#database as ServiceProbeDatabase, diagnostics };
     return this.#result;
   }
 }
@@ -308,14 +366,16 @@ class ProbeFileParser {
  * ```
  */
 export function parseServiceProbes(text: string, options: { readonly source?: string } = {}): ParsedServiceProbes {
-  return new ProbeFileParser(text, options.source ?? 'service-probes').parseUntil(Infinity) as ParsedServiceProbes;
+  const parser = new ProbeFileParser(text, options.source ?? 'service-probes');
+  parser.readUntil(Infinity);
+  return parser.translateUntil(Infinity) as ParsedServiceProbes;
 }
 
 /** The longest a slice of {@link loadServiceProbes} parses before it yields to the event loop. */
 const SLICE_MS = 5;
 
-/** One `match`/`softmatch` line after its directive. */
-function parseMatch(soft: boolean, rest: string, source: string, line: number): MatchRule | { error: string } {
+/** One `match`/`softmatch` line after its directive, all but the translation of its pattern ({@link translateRule}). */
+function parseMatch(soft: boolean, rest: string, source: string, line: number): Omit<MatchRule, 'compiled'> | { error: string } {
   const space = rest.search(/\s/);
   if (space < 0) return { error: 'expected "<service> m/<pattern>/[opts] [version fields]"' };
   const service = rest.slice(0, space);
@@ -335,41 +395,95 @@ function parseMatch(soft: boolean, rest: string, source: string, line: number): 
   }
   const templates = parseTemplates(body.slice(end));
   if ('error' in templates) return { error: `${service}: ${templates.error}` };
-  const compiled = translatePcre(pattern.text, { caseless, dotAll });
-  if ('error' in compiled) return { error: `${service}: the pattern cannot be used: ${compiled.error}` };
-  if (matchesEmpty(compiled)) return { error: `${service}: the pattern matches the empty string (nmap refuses such patterns)` };
-  return { service, soft, pattern: pattern.text, caseless, dotAll, compiled, templates, source, line };
+  return { service, soft, pattern: pattern.text, caseless, dotAll, templates, source, line };
 }
+
+/** A rule's pattern translated (`pcre-pattern.ts`), or why it cannot be used. */
+function translateRule(rule: Omit<MatchRule, 'compiled'>): TranslatedPattern | { error: string } {
+  const compiled = translatePcre(rule.pattern, { caseless: rule.caseless, dotAll: rule.dotAll });
+  if ('error' in compiled) return { error: `${rule.service}: the pattern cannot be used: ${compiled.error}` };
+  if (matchesEmpty(compiled)) return { error: `${rule.service}: the pattern matches the empty string (nmap refuses such patterns)` };
+  return compiled;
+}
+
+/** The databases of the loads under way, known once their lines are read (see {@link probesKnownOf}). */
+const loads = new WeakMap<Promise<ParsedServiceProbes>, Promise<ServiceProbeDatabase>>();
 
 /**
  * Reads and parses a probe file (latin1), with the same result and
  * diagnostics as {@link parseServiceProbes} on its text.
  *
  * It never holds the event loop for long: the file is read asynchronously
- * and parsed in slices of about 5 ms (a slice ends after the line that
- * passes its time; one line is never split), with a `setImmediate` turn
- * between slices, so timers, sockets and other work go on while nmap's own
- * file (about 12,000 rules) loads. The whole load takes about as long as
- * one synchronous parse (half a second to a second for nmap's file).
+ * and parsed in slices of about 5 ms (a slice ends after the line or
+ * pattern that passes its time; one is never split), with a `setImmediate`
+ * turn between slices, so timers, sockets and other work go on while nmap's
+ * own file (about 12,000 rules) loads. The whole load takes about as long as
+ * one synchronous parse (half a second for nmap's file).
+ *
+ * The lines are read first (probes, directives, payloads: a few
+ * milliseconds), then the patterns are translated (the rest). Pass the
+ * promise itself as `detectServices({ probes })` and detection starts
+ * probing as soon as the lines are read, while the patterns are still
+ * being translated; matching waits for them, so the answers are the same.
  *
  * @throws PortscoutError `ERR_INVALID_OPTION` when the file cannot be read
  * @example
  * ```ts
  * const { database, diagnostics } = await loadServiceProbes('/usr/share/nmap/nmap-service-probes');
+ * // or, probing while it loads:
+ * detectServices({ targets: '127.0.0.1', ports: '22,443', probes: loadServiceProbes('/usr/share/nmap/nmap-service-probes') });
  * ```
  */
-export async function loadServiceProbes(path: string): Promise<ParsedServiceProbes> {
-  let text: string;
-  try {
-    text = await readFile(path, 'latin1');
-  } catch (error) {
-    throw new PortscoutError('ERR_INVALID_OPTION', `Cannot read the service probe file ${JSON.stringify(path)}: ${(error as Error).message}. Pass the path of a file in nmap-service-probes format.`, { cause: error });
-  }
-  const parser = new ProbeFileParser(text, path);
-  for (;;) {
-    const result = parser.parseUntil(performance.now() + SLICE_MS);
-    if (result) return result;
-    await yieldTurn();
-  }
+export function loadServiceProbes(path: string): Promise<ParsedServiceProbes> {
+  let known: (database: ServiceProbeDatabase) => void = () => undefined;
+  let failed: (error: unknown) => void = () => undefined;
+  const probes = new Promise<ServiceProbeDatabase>((resolve, reject) => {
+    known = resolve;
+    failed = reject;
+  });
+  // Read by detection only when it was given this load; its failure is the load's, reported there.
+  probes.catch(() => undefined);
+  const load = (async (): Promise<ParsedServiceProbes> => {
+    let text: string;
+    try {
+      text = await readFile(path, 'latin1');
+    } catch (error) {
+      throw new PortscoutError('ERR_INVALID_OPTION', `Cannot read the service probe file ${JSON.stringify(path)}: ${(error as Error).message}. Pass the path of a file in nmap-service-probes format.`, { cause: error });
+    }
+    const parser = new ProbeFileParser(text, path);
+    for (;;) {
+      const database = parser.readUntil(performance.now() + SLICE_MS);
+      if (database) {
+        known(database);
+        break;
+      }
+      await yieldTurn();
+    }
+    for (;;) {
+      const result = parser.translateUntil(performance.now() + SLICE_MS);
+      if (result) return result;
+      await yieldTurn();
+    }
+  })();
+  load.then(undefined, failed);
+  loads.set(load, probes);
+  return load;
 }
 
+/**
+ * The database of a load that {@link loadServiceProbes} returned, as soon
+ * as its lines are read: every probe with its directives, but its
+ * `matches` still being filled while the patterns are translated (the
+ * load's own promise resolves when they are). Detection plans and sends
+ * probes with it and matches only once the load is done. Undefined for any
+ * other promise.
+ *
+ * @example
+ * ```ts
+ * const load = loadServiceProbes(path);
+ * const early = probesKnownOf(load); // plan with (await early).probes; match with (await load).database
+ * ```
+ */
+export function probesKnownOf(load: PromiseLike<unknown>): Promise<ServiceProbeDatabase> | undefined {
+  return loads.get(load as Promise<ParsedServiceProbes>);
+}
