@@ -112,8 +112,9 @@ export interface PortEvent extends TargetFields {
  * | `FALLBACK_CONNECT` | a SYN scan runs as a connect scan (`fallback: 'connect'`) | the message says why (no permission, or no native addon) |
  * | `SEND_FAILED` | the kernel refused to send probes (one warning per errno): they are sent again after a pause | check this machine's firewall (OUTPUT rules) and links |
  * | `KERNEL_DROPS` | the kernel dropped replies (the raw receive queue was full): probes that may have lost theirs are sent again and the scan slows down | lower `rate`, or run fewer scans side by side |
+ * | `PACKET_LOSS` | the answers measure loss on the way: unanswered probes are retried more than the timing template says, so that fewer than 0.01 pairs are expected misread as silent | nothing; set `maxRetries` to cap the retries |
  */
-export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT' | 'SEND_FAILED' | 'KERNEL_DROPS';
+export type WarningCode = 'UNRESOLVED_HOST' | 'TARGETS' | 'NO_ROUTE' | 'RATE_LIMITED' | 'HOST_TIMEOUT' | 'CONNECT_ERROR' | 'FALLBACK_CONNECT' | 'SEND_FAILED' | 'KERNEL_DROPS' | 'PACKET_LOSS';
 
 /** Something worth knowing that did not stop the scan. */
 export interface WarningEvent {

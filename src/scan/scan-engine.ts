@@ -56,6 +56,39 @@ export interface EngineOptions {
   readonly progressIntervalMs?: number;
   /** Called with every cursor the engine can give once it moved (after each delivered result); for callers that save cursors. */
   readonly onCursor?: (cursor: ScanCursor) => void;
+  /**
+   * Raise the retries above `timing.maxRetries` when the answers measure
+   * loss (see {@link lossRetries}); the scan layer turns it on unless the
+   * user set `maxRetries`.
+   */
+  readonly adaptRetriesToLoss?: boolean;
+}
+
+/** The number of pairs a scan may expect to misread as silent because all their attempts were lost. */
+export const LOSS_TARGET_WRONG = 0.01;
+/** Retries loss can raise a probe to at most. */
+export const MAX_LOSS_RETRIES = 40;
+/** Answers needed before the loss estimate counts. */
+const MIN_LOSS_SAMPLES = 32;
+
+/**
+ * Retries needed so that `pairs` probes, each attempt lost with probability
+ * `loss` (a round trip: the probe or its answer), leave fewer than
+ * {@link LOSS_TARGET_WRONG} pairs expected silent by chance:
+ * `pairs * loss^(retries + 1) < 0.01`. With 19% loss (10% each way) and
+ * 65,535 ports that is 9 retries (nmap's T4 makes 6: 0.6 wrong ports a scan).
+ *
+ * @example
+ * ```ts
+ * lossRetries(0.19, 65_535); // 9
+ * lossRetries(0, 65_535); // 0
+ * ```
+ */
+export function lossRetries(loss: number, pairs: number): number {
+  if (!(loss > 0)) return 0;
+  if (loss >= 0.9) return MAX_LOSS_RETRIES;
+  const attempts = Math.ceil(Math.log(LOSS_TARGET_WRONG / Math.max(1, pairs)) / Math.log(loss));
+  return Math.min(MAX_LOSS_RETRIES, Math.max(0, attempts - 1));
 }
 
 interface InFlight {
@@ -124,6 +157,10 @@ export class ScanEngine implements ProberSink {
   private readonly settled: SettledPositions;
   /** Highest attempt number that got an answer so far (nmap's max_successful_tryno, scan-wide). */
   private maxAnsweredAttempt = 0;
+  /** Answered probes and the attempts they took: each answer after k attempts is k - 1 losses and one success. */
+  private answeredProbes = 0;
+  private answeredAttempts = 0;
+  private lossWarned = false;
   private found = 0;
   private sourceDone = false;
   private stopped = false;
@@ -433,6 +470,8 @@ export class ScanEngine implements ProberSink {
     // A slot in flight is free: a sender waiting at the cap can go on.
     this.wake();
     if (attempt > this.maxAnsweredAttempt) this.maxAnsweredAttempt = attempt;
+    this.answeredProbes++;
+    this.answeredAttempts += attempt;
     if (this.window < this.options.maxInFlight) this.window = Math.min(this.options.maxInFlight, this.window + 1);
     if (attempt === 1 && rttMs !== undefined) this.rtt.addSample(rttMs);
     if (this.options.policy.adaptsToRateLimit) this.noteAnsweredAttempt(entry.target, attempt, now);
@@ -710,9 +749,23 @@ export class ScanEngine implements ProberSink {
     }
   }
 
-  /** Retransmissions allowed now (the technique's policy). */
+  /** Retransmissions allowed now: the technique's policy, raised when the answers measure loss. */
   private allowedRetries(): number {
-    return this.options.policy.retries(this.options.timing.maxRetries, this.maxAnsweredAttempt);
+    const base = this.options.policy.retries(this.options.timing.maxRetries, this.maxAnsweredAttempt);
+    if (!this.options.adaptRetriesToLoss || this.answeredProbes < MIN_LOSS_SAMPLES || this.maxAnsweredAttempt < 2) return base;
+    // The maximum-likelihood loss per attempt of a geometric number of tries.
+    const loss = (this.answeredAttempts - this.answeredProbes) / this.answeredAttempts;
+    const raised = lossRetries(loss, this.options.total);
+    if (raised <= base) return base;
+    if (!this.lossWarned) {
+      this.lossWarned = true;
+      this.queue.push({
+        type: 'warning',
+        code: 'PACKET_LOSS',
+        message: `About ${(loss * 100).toFixed(1)}% of probes or their answers are lost: unanswered probes are retried up to ${raised} times (instead of ${base}), so that fewer than ${LOSS_TARGET_WRONG} of the ${this.options.total} pairs are expected to be misread as silent.`,
+      });
+    }
+    return raised;
   }
 
   private armTimer(at?: number): void {

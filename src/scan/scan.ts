@@ -187,6 +187,8 @@ function engineFor(request: ScanRequest, phase: Phase): ScanEngine {
       total: phase.total,
       plan: phase.plan,
       progressIntervalMs: request.progressInterval,
+      // Loss raises the retries unless the user set them (nmap's --max-retries is a cap).
+      adaptRetriesToLoss: request.maxRetries === undefined && request.timingOverrides?.maxRetries === undefined && !phase.technique.policy.adaptsToRateLimit,
     },
     phase.makeEvent,
   );
