@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { PortscoutError } from '../errors.js';
 import { serviceName } from '../targets/index.js';
@@ -194,6 +195,8 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   };
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // Every identification under way listens to it (up to `concurrency`), each removing its listener when done.
+  setMaxListeners(0, signal);
   // A scan run here is aborted with detection; a stream given is only asked to stop (its return()).
   const source = options.from ?? tcpConnectScan({ ...scanOptionsOf(options), signal });
   const iterator = source[Symbol.asyncIterator]();
