@@ -10,7 +10,7 @@ const useBuiltLibrary: NonNullable<Options['esbuildPlugins']>[number] = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', wire: 'src/wire/index.ts' },
+    entry: { index: 'src/index.ts', wire: 'src/wire/index.ts', distributed: 'src/distributed/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -18,7 +18,8 @@ export default defineConfig([
     target: 'node20',
     // p-limit is ESM-only; bundle it so the CommonJS build loads on every Node 20.
     noExternal: ['p-limit', 'yocto-queue'],
-    external: ['raw-socket'],
+    // bullmq and ioredis (optional peers) stay external: only dist/distributed loads them.
+    external: ['raw-socket', 'bullmq', 'ioredis'],
   },
   {
     entry: { cli: 'examples/cli.ts' },
