@@ -6,11 +6,13 @@
  * silence `open|filtered`. Ports with a protocol that ignores empty datagrams
  * get a payload of their protocol ({@link udpPayloadFor}). The source port of
  * each probe is a keyed cookie of its destination and port, so replies and the
- * datagrams quoted by ICMP errors validate without a table.
+ * datagrams quoted by ICMP errors validate without a table; a quoted
+ * datagram must also have our probe's length and checksum (counted as
+ * `invalid` otherwise).
  *
  * @module
  */
-import { IpProtocol, createUdpProbeTemplate, parseUdpDatagram, type UdpProbeTemplate } from '../wire/index.js';
+import { IpProtocol, UdpField, buildUdpDatagram, createUdpProbeTemplate, parseUdpDatagram, readUint16, type QuotedDatagram, type UdpProbeTemplate } from '../wire/index.js';
 import type { RawReply } from '../transport/packet-listener.js';
 import { icmpReason, type Reason } from './reasons.js';
 import { probeKey, type ProbeContext, type ProbeModule, type ProbeOutcome, type ProbeTarget, type ReplyVerdict } from './probe-module.js';
@@ -20,6 +22,22 @@ import { udpPayloadFor } from './udp-payloads.js';
 /** Whether our probe to `port` of `target` (its bytes) left from `localPort`. */
 function expectedFrom(ctx: ProbeContext, target: Uint8Array | undefined, port: number, localPort: number): target is Uint8Array {
   return target !== undefined && ctx.sourcePortFor(target, port) === localPort;
+}
+
+/**
+ * Whether the UDP header an ICMP error quotes is our probe's: its length and
+ * checksum are those of the datagram we send to that port (its payload is
+ * fixed per port), so an error that only guessed the 16-bit source port
+ * does not pass. A quote too short to hold them passes on the ports alone.
+ */
+function quotedUdpIntact(raw: Uint8Array, quoted: QuotedDatagram): boolean {
+  if (quoted.transportLength < UdpField.CHECKSUM.end || quoted.sourcePort === undefined || quoted.destinationPort === undefined) return true;
+  const start = raw.length - quoted.transportLength;
+  const payload = udpPayloadFor(quoted.destinationPort);
+  if (readUint16(raw, start + UdpField.LENGTH.start) !== 8 + payload.length) return false;
+  const sent = buildUdpDatagram({ sourcePort: quoted.sourcePort, destinationPort: quoted.destinationPort, payload }, { source: quoted.source, destination: quoted.destination });
+  // Ones' complement has two zeros.
+  return readUint16(raw, start + UdpField.CHECKSUM.start) % 0xffff === readUint16(sent, UdpField.CHECKSUM.start) % 0xffff;
 }
 
 /**
@@ -68,6 +86,7 @@ export function createUdpProbeModule(ttl?: number): ProbeModule {
       if (quoted.destinationPort === undefined || quoted.sourcePort === undefined) return { kind: 'invalid' };
       const bytes = addressBytesOf(reply.family, quoted.destination);
       if (!expectedFrom(ctx, bytes, quoted.destinationPort, quoted.sourcePort)) return { kind: 'invalid' };
+      if ('quoted' in icmp && !quotedUdpIntact(icmp.quoted, quoted)) return { kind: 'invalid' };
       const fromTarget = reply.source === quoted.destination;
       let outcome: ProbeOutcome;
       const reason = icmpReason(reply.family, icmp.type, icmp.code);

@@ -32,6 +32,8 @@ export type PortBehaviour =
   | 'drop'
   | 'admin-prohibited'
   | 'port-unreach'
+  /** A port unreachable whose quoted datagram's UDP checksum is not the probe's (a forged or altered quote). */
+  | 'port-unreach-altered'
   /** A router on the way answers host-unreachable (a third address: `FakeNetworkOptions.router`). */
   | 'router-host-unreach'
   | 'udp-reply';
@@ -349,9 +351,13 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
       return [];
     }
     const behaviour = options.ports[destinationPort] ?? (protocol === IpProtocol.UDP ? 'port-unreach' : 'closed');
-    const icmpError = (code: number, from: string): Answer[] => {
+    const icmpError = (code: number, from: string, alter = false): Answer[] => {
       if (!icmpAllowed()) return [];
-      const quoted = family === 4 ? quote(probe.ipPacket) : probe.ipPacket;
+      const quoted = (family === 4 ? quote(probe.ipPacket) : probe.ipPacket).slice();
+      if (alter) {
+        const udp = family === 4 ? ((quoted[0] as number) & 0x0f) * 4 : 40;
+        quoted[udp + 7] = ((quoted[udp + 7] as number) ^ 0x5a) & 0xff;
+      }
       const payload =
         family === 4
           ? buildIcmpv4Message({ kind: 'destination-unreachable', code, quoted })
@@ -379,6 +385,8 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         return icmpError(codes.admin, destination);
       case 'port-unreach':
         return icmpError(codes.port, destination);
+      case 'port-unreach-altered':
+        return icmpError(codes.port, destination, true);
       case 'router-host-unreach':
         return icmpError(codes.host, options.router ?? (family === 4 ? '198.18.0.254' : 'fd00::fe'));
       case 'udp-reply':

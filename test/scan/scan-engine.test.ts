@@ -214,6 +214,15 @@ describe('scan engine with the raw prober on a fake network', () => {
     expect(new TextDecoder().decode(eventBytes(open!))).toBe('pong');
   });
 
+  it('takes a port unreachable only if the datagram it quotes has our probe\'s length and checksum', async () => {
+    const network = createFakeNetwork({ ports: { 9: 'port-unreach', 10: 'port-unreach-altered' } });
+    const engine = engineFor(createUdpProbeModule(), network);
+    const events = await collect(engine, targets('udp', [9, 10]));
+    expect(states(events)).toEqual({ 9: 'closed/port-unreach', 10: 'open|filtered/no-response' });
+    const done = events.find((e) => e.type === 'done');
+    expect(done && done.type === 'done' ? done.stats.invalid : 0).toBeGreaterThan(0);
+  });
+
   it('slows down for a target that rate-limits ICMP errors, instead of calling closed ports open|filtered', async () => {
     const ports = Array.from({ length: 10 }, (_, i) => 1000 + i);
     const network = createFakeNetwork({ ports: {}, icmpLimit: { burst: 2, refillMs: 40 } });
