@@ -167,6 +167,8 @@ async function* osEvents<E extends { readonly type: string }>(options: DetectOsO
         }),
       );
       // Events in the hosts' order; each is yielded as soon as it and those before it are known.
+      // A consumer that leaves early closes the runner: the rounds still running then reject, unread.
+      for (const result of results) result.catch(() => {});
       for (const result of results) yield await result;
     } finally {
       runner?.close();
