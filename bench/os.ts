@@ -22,34 +22,20 @@
 import { existsSync } from 'node:fs';
 import { createLab, type Lab } from '../test/lab/lab.js';
 import { tsxArgv } from '../test/lab/exec.js';
-import type { OsEvent, OsTest } from '../src/index.js';
+import type { OsEvent } from '../src/index.js';
+import { decodeXmlEntities } from '../test/lab/xml.js';
+import { fingerprintDifferences } from '../test/support/os-oracle.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const OS_DB = '/usr/share/nmap/nmap-os-db';
 const PORTS = '1,22,80';
 const EXTRA_NET = '198.18.8';
-const TIMING_DEPENDENT = new Set(['SEQ.SP', 'SEQ.ISR', 'SEQ.TS', 'SEQ.GCD']);
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-
-function flatten(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const joined = text.includes('OS:') ? text.split('\n').filter((l) => l.startsWith('OS:')).map((l) => l.slice(3)).join('') : text.replace(/\n/g, '');
-  for (const m of joined.matchAll(/([A-Z][A-Z0-9]*)\(([^()]*)\)/g)) {
-    if (m[1] === 'SCAN') continue;
-    for (const part of m[2]!.split('%')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) out.set(`${m[1]}.${part.slice(0, eq)}`, part.slice(eq + 1));
-    }
-  }
-  return out;
-}
-
-const decode = (s: string): string => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCharCode(parseInt(n, 16))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 
 interface NmapRun {
   seconds: number;
@@ -62,8 +48,8 @@ async function runNmap(lab: Lab, targets: string[], extra: string[] = []): Promi
   const seconds = Number(/<finished [^>]*elapsed="([\d.]+)"/.exec(xml)?.[1] ?? NaN);
   const hosts = [...xml.matchAll(/<host[\s>][\s\S]*?<\/host>/g)].map((h) => ({
     address: /<address addr="([^"]+)" addrtype="ipv4"/.exec(h[0])?.[1] ?? '',
-    fingerprint: decode(/<osfingerprint fingerprint="([^"]*)"/.exec(h[0])?.[1] ?? ''),
-    ...(/<osmatch name="([^"]*)" accuracy="(\d+)"/.exec(h[0]) ? { best: `${decode(/<osmatch name="([^"]*)"/.exec(h[0])![1]!)} (${/<osmatch name="[^"]*" accuracy="(\d+)"/.exec(h[0])![1]}%)` } : {}),
+    fingerprint: decodeXmlEntities(/<osfingerprint fingerprint="([^"]*)"/.exec(h[0])?.[1] ?? ''),
+    ...(/<osmatch name="([^"]*)" accuracy="(\d+)"/.exec(h[0]) ? { best: `${decodeXmlEntities(/<osmatch name="([^"]*)"/.exec(h[0])![1]!)} (${/<osmatch name="[^"]*" accuracy="(\d+)"/.exec(h[0])![1]}%)` } : {}),
   }));
   return { seconds, hosts };
 }
@@ -80,12 +66,6 @@ async function runOurs(lab: Lab, targets: string[]): Promise<OursRun> {
   if (error) throw new Error(`portscout failed: ${error.message}`);
   const timing = lines.find((l) => l.type === 'timing');
   return { seconds: (timing?.detectMs ?? NaN) / 1000, events: lines.filter((l): l is OsEvent => l.type === 'os') };
-}
-
-function differences(nmapPrint: string, ours: readonly OsTest[] | undefined): string[] {
-  const theirs = flatten(nmapPrint);
-  const mine = flatten((ours ?? []).map((t) => `${t.name}(${t.values.map(([a, v]) => `${a}=${v}`).join('%')})`).join(''));
-  return [...new Set([...theirs.keys(), ...mine.keys()])].filter((k) => !TIMING_DEPENDENT.has(k) && theirs.get(k) !== mine.get(k)).map((k) => `${k} ${theirs.get(k)}/${mine.get(k)}`);
 }
 
 async function main(): Promise<void> {
@@ -112,7 +92,7 @@ async function main(): Promise<void> {
       oursSeconds.push(ours.seconds);
       const event = ours.events[0]!;
       probing.push(event.elapsedMs / 1000);
-      const diff = differences(nmap.hosts[0]?.fingerprint ?? '', event.tests);
+      const diff = fingerprintDifferences(nmap.hosts[0]?.fingerprint ?? '', event.tests);
       notes.push(`run ${run + 1}: nmap best ${nmap.hosts[0]?.best ?? 'none'}, portscout best ${event.matches[0] ? `${event.matches[0].name} (${event.matches[0].accuracy}%)` : 'none'}; fingerprint differences outside SP/ISR/TS/GCD: ${diff.length === 0 ? 'none' : diff.join(', ')}`);
     }
     console.log(`bench/os: one host (${t1}), ports ${PORTS}, ${RUNS} runs, medians`);
@@ -133,7 +113,7 @@ async function main(): Promise<void> {
         const theirs = nmap.hosts.find((h) => h.address === e.address);
         const mine = e.matches[0] ? `${e.matches[0].name} (${e.matches[0].accuracy}%)` : 'none';
         if (theirs?.best === mine || shown++ >= 5) continue;
-        const diff = theirs?.fingerprint ? differences(theirs.fingerprint, e.tests) : ['nmap printed no fingerprint'];
+        const diff = theirs?.fingerprint ? fingerprintDifferences(theirs.fingerprint, e.tests) : ['nmap printed no fingerprint'];
         const seq = (text: string): string => /SEQ\([^)]*\)/.exec(text)?.[0] ?? '';
         console.log(`    ${e.address}: nmap ${theirs?.best ?? 'none'}, portscout ${mine} [${e.reasons.join(',')}]; differences: ${diff.join(', ') || 'none'}; nmap ${seq(theirs?.fingerprint.replace(/\nOS:/g, '') ?? '')} ours ${seq(e.fingerprint ?? '')}`);
       }

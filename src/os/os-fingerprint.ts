@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { TcpFlags, readUint16, readUint32, tcpOptionString } from '../wire/index.js';
+import { TcpFlags, internetChecksum, readUint16, readUint32, tcpOptionString } from '../wire/index.js';
 import type { OsTest } from './fingerprint.js';
 import { U1_IP_ID, U1_PATTERN_BYTE, U1_TOTAL_LENGTH } from './os-probes.js';
 
@@ -356,11 +356,12 @@ function ecnTest(bytes: Uint8Array | undefined): OsTest | undefined {
   };
 }
 
-function internetChecksum20(bytes: Uint8Array, start: number): number {
-  let sum = 0;
-  for (let k = 0; k < 20; k += 2) if (k !== 10) sum += (bytes[start + k]! << 8) | bytes[start + k + 1]!;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+/** The checksum of the quoted IPv4 header (20 bytes from `start`), computed with its checksum field as zero. */
+function quotedHeaderChecksum(bytes: Uint8Array, start: number): number {
+  const header = bytes.slice(start, start + 20);
+  header[10] = 0;
+  header[11] = 0;
+  return internetChecksum(header);
 }
 
 /** U1: the ICMP port unreachable quoting the UDP probe. Also the distance, from the quoted TTL. */
@@ -395,7 +396,7 @@ function udpTest(bytes: Uint8Array | undefined, round: OsProbeRound): { test: Os
     ['UN', hex(readUint32(b, icmp + 4) & 0xffff)],
     ['RIPL', quotedLength === U1_TOTAL_LENGTH ? 'G' : hex(quotedLength)],
     ['RID', quotedId === U1_IP_ID ? 'G' : hex(quotedId)],
-    ['RIPCK', quotedChecksum === 0 ? 'Z' : internetChecksum20(b, q) === quotedChecksum ? 'G' : 'I'],
+    ['RIPCK', quotedChecksum === 0 ? 'Z' : quotedHeaderChecksum(b, q) === quotedChecksum ? 'G' : 'I'],
     ['RUCK', udpChecksum === round.udp.checksum ? 'G' : hex(udpChecksum)],
     ['RUD', rud],
   ];

@@ -25,14 +25,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from './lab.js';
 import { skipLab } from './support.js';
 import { tsxArgv } from './exec.js';
+import { decodeXmlEntities } from './xml.js';
+import { TIMING_DEPENDENT, fingerprintDifferences, osValues } from '../support/os-oracle.js';
 import { loadOsDatabase, matchOsFingerprint, nmapGuesses, parseOsTests, type OsDatabase, type OsEvent, type OsTest } from '../../src/index.js';
 
 const OS_DB = '/usr/share/nmap/nmap-os-db';
-/**
- * Values that depend on timing and on the target's random ISNs: SP, ISR, TS, and GCD (the ISN steps'
- * greatest common divisor: 2 or more when all five random steps share a factor, 1 in 32 runs for 2).
- */
-const TIMING_DEPENDENT = new Set(['SEQ.SP', 'SEQ.ISR', 'SEQ.TS', 'SEQ.GCD']);
 
 async function detectInLab(lab: Lab, targets: string, ports: string, options: Record<string, unknown> = {}): Promise<OsEvent> {
   const run = await lab.spawnInScanner(tsxArgv('test/support/detect-os-child.ts', [JSON.stringify({ targets, ports, dbFile: OS_DB, options })]), { timeoutMs: 60_000 });
@@ -40,17 +37,6 @@ async function detectInLab(lab: Lab, targets: string, ports: string, options: Re
   const event = lines.find((line): line is OsEvent => line.type === 'os');
   if (!event) throw new Error(`no os event from the child: ${run.stdout}\n${run.stderr}`);
   return event;
-}
-
-/** Every test value as `TEST.ATTRIBUTE=value`, the SCAN line left out. */
-function flatten(tests: readonly OsTest[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const test of tests) if (test.name !== 'SCAN') for (const [attribute, value] of test.values) out.set(`${test.name}.${attribute}`, value);
-  return out;
-}
-
-function decodeXml(text: string): string {
-  return text.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCharCode(parseInt(n, 16))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }
 
 describe.skipIf(skipLab('OS detection lab') || !existsSync(OS_DB))('OS detection in the namespace lab', () => {
@@ -72,8 +58,8 @@ describe.skipIf(skipLab('OS detection lab') || !existsSync(OS_DB))('OS detection
     const xmlPath = join(dir, 'nmap-os.xml');
     await lab.exec('scan', ['nmap', '-O', '--osscan-guess', '--max-os-tries', '1', '-d', '-n', '-Pn', '-p', '1,22,80', '-oX', xmlPath, target], { timeoutMs: 120_000 });
     const xml = readFileSync(xmlPath, 'utf8');
-    const nmapPrint = decodeXml(/<osfingerprint fingerprint="([^"]*)"/.exec(xml)?.[1] ?? '');
-    const nmapMatches = [...xml.matchAll(/<osmatch name="([^"]*)" accuracy="(\d+)" line="(\d+)"/g)].map((m) => ({ name: decodeXml(m[1]!), accuracy: Number(m[2]), line: Number(m[3]) }));
+    const nmapPrint = decodeXmlEntities(/<osfingerprint fingerprint="([^"]*)"/.exec(xml)?.[1] ?? '');
+    const nmapMatches = [...xml.matchAll(/<osmatch name="([^"]*)" accuracy="(\d+)" line="(\d+)"/g)].map((m) => ({ name: decodeXmlEntities(m[1]!), accuracy: Number(m[2]), line: Number(m[3]) }));
     expect(nmapPrint).toContain('SEQ(');
     expect(nmapMatches.length).toBeGreaterThan(0);
 
@@ -85,12 +71,9 @@ describe.skipIf(skipLab('OS detection lab') || !existsSync(OS_DB))('OS detection
     expect(ours.reasons).toEqual([]);
     expect(ours.distance).toBe(1);
     expect(ours.ports).toMatchObject({ open: 22, closed: 1 });
-    const nmapValues = flatten(parseOsTests(nmapPrint));
-    const ourValues = flatten(ours.tests ?? []);
-    const differences = [...new Set([...nmapValues.keys(), ...ourValues.keys()])]
-      .filter((key) => !TIMING_DEPENDENT.has(key) && nmapValues.get(key) !== ourValues.get(key))
-      .map((key) => `${key}: nmap ${nmapValues.get(key)}, portscout ${ourValues.get(key)}`);
-    expect(differences).toEqual([]);
+    const nmapValues = osValues(parseOsTests(nmapPrint));
+    const ourValues = osValues(ours.tests ?? []);
+    expect(fingerprintDifferences(nmapPrint, ours.tests)).toEqual([]);
     // SP and ISR are near nmap's: across ten runs each tool's moved within 0x14 (SP) and 0xE (ISR).
     for (const attribute of ['SP', 'ISR']) {
       const gap = Math.abs(parseInt(ourValues.get(`SEQ.${attribute}`)!, 16) - parseInt(nmapValues.get(`SEQ.${attribute}`)!, 16));
