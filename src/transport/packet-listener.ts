@@ -11,8 +11,9 @@
  * ports nobody owns are other traffic of the host and are ignored; packets that
  * cannot be parsed are counted in {@link ListenerCounters.malformed}.
  *
- * raw-socket reuses its receive buffer, so every datagram is copied (into a
- * {@link DatagramSlab}) before it is parsed.
+ * The sockets are raw channels (raw-channel.ts: portscout's native addon, or
+ * the raw-socket package), which reuse their receive memory, so every
+ * datagram is copied (into a {@link DatagramSlab}) before it is parsed.
  *
  * @module
  */
@@ -30,9 +31,9 @@ import {
   type Icmpv6Message,
   type QuotedDatagram,
 } from '../wire/index.js';
-import { loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-loader.js';
 import { checkRawPermission } from './privileges.js';
-import { readAllOnReadable, sendNowOrQueue } from './raw-socket-direct.js';
+import { openRawChannel } from './open-raw-channel.js';
+import type { RawChannel } from './raw-channel.js';
 import { KernelDropCounter } from './kernel-drops.js';
 import { DatagramSlab } from './datagram-slab.js';
 
@@ -48,7 +49,7 @@ export interface RawReply {
   readonly sourceBytes?: Uint8Array;
   /** The 4 bytes of the IPv4 header's destination: our address, for the checksum's pseudo-header (IPv4 only). */
   readonly destinationBytes?: Uint8Array;
-  /** TTL of the reply's IP header (IPv4 only; raw IPv6 sockets do not expose the hop limit). */
+  /** TTL of the reply's IP header; for IPv6 the hop limit, where the raw channel reads it (the native addon does, raw-socket does not). */
   readonly ttl?: number;
   /** The whole IPv4 packet, header included, up to its total length (IPv4 only): OS detection reads the header's fields. */
   readonly packet?: Uint8Array;
@@ -74,6 +75,8 @@ export interface ListenerCounters {
   received: number;
   /** Packets that could not be parsed far enough to route them. */
   malformed: number;
+  /** Datagrams larger than the raw channel reads in one piece, dropped unread (other traffic of the host, as a rule). */
+  truncated: number;
 }
 
 /** Protocols a scan may listen on. */
@@ -142,13 +145,10 @@ const PORT_BLOCKS = 80; // 40000..60479
 const ID_BLOCK = 256;
 const ID_BLOCKS = 255;
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
-const SOL_SOCKET = 1;
-const SO_RCVBUFFORCE = 33;
 
 interface SocketSlot {
-  socket: RawSocket;
+  channel: RawChannel;
   users: number;
-  close: () => void;
 }
 
 interface Registration {
@@ -159,7 +159,7 @@ interface Registration {
   idBlock: number;
 }
 
-const counters: ListenerCounters = { received: 0, malformed: 0 };
+const counters: ListenerCounters = { received: 0, malformed: 0, truncated: 0 };
 const sockets = new Map<string, SocketSlot>();
 const byPortBlock: (Registration | undefined)[] = new Array(PORT_BLOCKS);
 const byIdBlock: (Registration | undefined)[] = new Array(ID_BLOCKS);
@@ -171,10 +171,7 @@ let heldLeases = 0;
 
 /** Starts or stops reading on every open raw socket, as the held leases say. */
 function setReading(reading: boolean): void {
-  for (const slot of sockets.values()) {
-    if (reading) slot.socket.resumeRecv();
-    else slot.socket.pauseRecv();
-  }
+  for (const slot of sockets.values()) slot.channel.setReading(reading);
 }
 
 function changeHeld(delta: number): void {
@@ -193,12 +190,6 @@ function socketKey(family: 4 | 6, protocol: ListenProtocol): string {
   return SOCKET_KEYS[family][protocol];
 }
 
-function protocolNumber(raw: RawSocketModule, family: 4 | 6, protocol: ListenProtocol): number {
-  if (protocol === 'tcp') return raw.Protocol.TCP;
-  if (protocol === 'udp') return raw.Protocol.UDP;
-  return family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6;
-}
-
 function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
   const key = socketKey(family, protocol);
   const existing = sockets.get(key);
@@ -206,32 +197,21 @@ function openSocket(family: 4 | 6, protocol: ListenProtocol): SocketSlot {
     existing.users++;
     return existing;
   }
-  const raw = loadRawSocket();
   checkRawPermission(family);
-  const socket = raw.createSocket({
-    protocol: protocolNumber(raw, family, protocol),
-    addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-    bufferSize: 65_536,
+  const channel = openRawChannel(family, protocol, RECEIVE_BUFFER_BYTES, {
+    onDatagram: (buffer, offset, length, source, hopLimit) => dispatch(family, protocol, buffer, source, length, offset, hopLimit),
+    onTruncated: () => {
+      counters.received++;
+      counters.truncated++;
+    },
+    // The channel closed after a receive error; the slot is dropped so later sends report it.
+    onError: () => {
+      if (sockets.get(key)?.channel === channel) sockets.delete(key);
+    },
   });
-  if (family === 4) socket.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
-  try {
-    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES);
-  } catch {
-    // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
-  }
-  const onDatagram = (buffer: Uint8Array, length: number, source: string): void => dispatch(family, protocol, buffer, source, length);
-  // raw-socket closes the socket on receive errors; the slot is dropped so later sends report it.
-  socket.on('error', () => sockets.delete(key));
-  let close: () => void = () => socket.close();
-  const closeDirect = readAllOnReadable(socket, Buffer.alloc(65_536), onDatagram, () => {
-    sockets.delete(key);
-    close();
-  });
-  if (closeDirect) close = closeDirect;
-  else socket.on('message', (buffer: Buffer, source: string) => onDatagram(buffer, buffer.length, source));
-  const slot = { socket, users: 1, close };
+  const slot = { channel, users: 1 };
   sockets.set(key, slot);
-  if (heldLeases === 0) socket.pauseRecv();
+  channel.setReading(heldLeases > 0);
   (dropCounter ??= new KernelDropCounter()).adoptSockets();
   return slot;
 }
@@ -244,7 +224,7 @@ function closeSocket(family: 4 | 6, protocol: ListenProtocol): void {
   if (slot.users <= 0) {
     dropCounter?.read();
     sockets.delete(key);
-    slot.close();
+    slot.channel.close();
     dropCounter?.adoptSockets();
   }
 }
@@ -266,16 +246,25 @@ function deliver(owner: Registration | undefined, reply: RawReply): void {
 const slab = new DatagramSlab();
 
 /**
- * Routes one received datagram: the first `length` bytes of `received`
- * (default: all of it). `received` may be raw-socket's reused receive buffer:
+ * Routes one received datagram: `length` bytes of `received` from `offset`
+ * (default: all of it); `hopLimit` is an IPv6 reply's, where the channel read
+ * it. `received` may be a channel's reused receive memory:
  * the datagram is copied before anything parses it, since every parsed field
  * that holds bytes (payload, ICMP message, quoted datagram) is a view.
  * Exported for tests of the demultiplexer. @internal
  */
-export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint8Array, source: string, length: number = received.length): void {
+export function dispatch(
+  family: 4 | 6,
+  protocol: ListenProtocol,
+  received: Uint8Array,
+  source: string,
+  length: number = received.length,
+  offset = 0,
+  hopLimit?: number,
+): void {
   counters.received++;
   const receivedAt = performance.now();
-  const buffer = slab.copy(received, length);
+  const buffer = slab.copy(offset === 0 ? received : received.subarray(offset, offset + length), length);
   let payload: Uint8Array;
   let ttl: number | undefined;
   let sourceBytes: Uint8Array | undefined;
@@ -294,6 +283,7 @@ export function dispatch(family: 4 | 6, protocol: ListenProtocol, received: Uint
     destinationBytes = buffer.subarray(Ipv4Field.DESTINATION.start, Ipv4Field.DESTINATION.end);
   } else {
     payload = buffer;
+    ttl = hopLimit;
   }
   if (protocol === 'tcp' || protocol === 'udp') {
     // UDP puts the destination port where TCP does.
@@ -415,7 +405,7 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
         setImmediate(resetTurn);
       }
       sendsThisTurn++;
-      sendNowOrQueue(slot.socket, packet, address, done);
+      slot.channel.send(packet, address, done);
     },
     turnFull: () => sendsThisTurn >= SENDS_PER_TURN,
     kernelDrops: () => {

@@ -9,6 +9,7 @@
  */
 import { PortscoutError } from '../errors.js';
 import { loadRawSocket } from './raw-socket-loader.js';
+import { nativeRawIo } from './native-raw-io.js';
 
 const permitted = new Set<4 | 6>();
 
@@ -27,6 +28,21 @@ function permissionError(family: 4 | 6, error: unknown): PortscoutError {
     `Opening a raw IPv${family} socket was refused (${reason}): raw sockets need the CAP_NET_RAW capability. ` +
       'Run as root, or give node the capability: `sudo setcap cap_net_raw+ep $(readlink -f $(which node))`, ' +
       "or, for TCP scans, use `fallback: 'connect'` (a connect scan needs no privileges).",
+    { cause: error },
+  );
+}
+
+/**
+ * The coded error for a raw socket the kernel would not open:
+ * `ERR_RAW_PERMISSION` without CAP_NET_RAW, else `ERR_RAW_OPEN_FAILED`.
+ * @internal
+ */
+export function rawOpenError(family: 4 | 6, error: unknown): PortscoutError {
+  if (isPermissionError(error)) return permissionError(family, error);
+  return new PortscoutError(
+    'ERR_RAW_OPEN_FAILED',
+    `Could not open a raw IPv${family} socket: ${error instanceof Error ? error.message : String(error)}.` +
+      (family === 6 ? ' Is IPv6 enabled in this kernel?' : ''),
     { cause: error },
   );
 }
@@ -56,23 +72,21 @@ function checkFamily(family: number): asserts family is 4 | 6 {
 export function checkRawPermission(family: 4 | 6): void {
   checkFamily(family);
   if (permitted.has(family)) return;
-  const raw = loadRawSocket();
-  let socket;
+  const native = nativeRawIo();
+  const raw = native ? undefined : loadRawSocket();
   try {
-    socket = raw.createSocket({
-      protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
-      addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-    });
+    if (native) {
+      native.close(native.open(family, family === 4 ? 1 : 58, 0, false));
+    } else if (raw) {
+      const socket = raw.createSocket({
+        protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
+        addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
+      });
+      socket.close();
+    }
   } catch (error) {
-    if (isPermissionError(error)) throw permissionError(family, error);
-    throw new PortscoutError(
-      'ERR_RAW_OPEN_FAILED',
-      `Could not open a raw IPv${family} socket: ${error instanceof Error ? error.message : String(error)}.` +
-        (family === 6 ? ' Is IPv6 enabled in this kernel?' : ''),
-      { cause: error },
-    );
+    throw rawOpenError(family, error);
   }
-  socket.close();
   permitted.add(family);
 }
 

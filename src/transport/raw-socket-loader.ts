@@ -139,12 +139,14 @@ export interface RawSocketModule {
   ntohs(n: number): number;
 }
 
-type RequireFunction = (id: string) => unknown;
+/** What `createRequire` returns, as far as portscout uses it. @internal */
+export type RequireFunction = (id: string) => unknown;
 
 let loaded: RawSocketModule | undefined;
 let failure: PortscoutError | undefined;
 
-function nodeRequire(): RequireFunction {
+/** A `require` for this package's files, in both the ES module and the CommonJS build. @internal */
+export function nodeRequire(): RequireFunction {
   // ES module build: a require made from this file's URL. CommonJS build: esbuild turns
   // `import.meta` into `{}` (unless tsup's `shims` fill in the URL), so fall back to this
   // file's name. Not `typeof require`: esbuild's ES module output defines a `__require`

@@ -189,7 +189,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         portCount: real.portCount,
         icmpIdBase: real.icmpIdBase,
         icmpIdCount: real.icmpIdCount,
-        counters: { received: 0, malformed: 0 },
+        counters: { received: 0, malformed: 0, truncated: 0 },
         kernelDrops: () => (options.kernelDropFirst === undefined ? undefined : network.kernelDrops),
         send(family, protocol, packet, address, done) {
           if (options.refuse) {
