@@ -2,14 +2,18 @@
  * bench/scan: portscout against nmap in the namespace lab, same host, same run.
  *
  *   npm run build && npx tsx bench/scan.ts   (root; builds and tears down its own lab)
- *   BENCH_ONLY=syn,connect npx tsx bench/scan.ts   (only some rows: syn, connect, udp, sweep, big)
+ *   BENCH_ONLY=syn,connect npx tsx bench/scan.ts   (only some rows: syn, connect, udp, sweep, memory, big)
  *   BENCH_RUNS=5 ...   (runs of each TCP row, ours and nmap's alternating; default 3, medians compared)
  *
  * Prints wall time, packets per second and whether the states match nmap's for:
  * a full TCP SYN scan (1-65535) of one host, a connect scan of all ports, an
  * ICMP sweep of a /24 with five live hosts, a UDP scan of 100 common ports,
- * and the peak RSS of a SYN scan of a /16 x 100 ports (198.19.0.0/16, answered
- * by t1 for every address with an AnyIP local route).
+ * the peak RSS of a full-port SYN scan of one host (1-65535, the process's
+ * whole peak, node and portscout loaded included, against nmap -sS's), and
+ * the peak RSS of a SYN scan of a /16 x 100 ports (198.19.0.0/16, answered
+ * by t1 for every address with an AnyIP local route). Both memory rows run
+ * the built package with a consumer that only counts port events by state,
+ * so what they measure is the library's, not a consumer's that keeps events.
  *
  * The SYN row also runs the physical floor in the same runs, alternating:
  * bench/syn-floor.c (compiled here with the system's C compiler, skipped with
@@ -139,6 +143,24 @@ async function main(): Promise<void> {
       const seconds = ours.stats.durationMs / 1000;
       judge('sweep of a /24 under 2 s, same hosts up', seconds < 2 && JSON.stringify(oursUp) === JSON.stringify(nmapUp), `${fmt(seconds)} s`);
       rows.push(['ICMP sweep /24 (5 live + self)', fmt(seconds), fmt(nmap.elapsedSeconds), fmt(seconds / nmap.elapsedSeconds), fmt(ours.stats.sent / seconds, 0), JSON.stringify(oursUp) === JSON.stringify(nmapUp) ? 'yes' : 'NO', `up ${oursUp.length}; nmap uses ARP, portscout ICMP echo + TCP pings`]);
+    }
+
+    if (wanted('memory')) {
+      // Issue 14: a one-host full-port SYN scan under 60 MB peak RSS (nmap: about 27 MB). Median of 3 runs.
+      const child = new URL('./scan-memory-child.mjs', import.meta.url).pathname;
+      const options = { targets: lab.t1.ipv4[0], ports: '1-65535', skipDiscovery: true, timing: 'T4' };
+      const runs: { peakMb: number; aboveMb: number; counts: Record<string, number> }[] = [];
+      for (let run = 0; run < 3; run++) {
+        const result = await lab.exec('scan', [process.execPath, child, JSON.stringify(options)], { timeoutMs: 600_000 });
+        const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { baselineRssKb: number; maxRssKb: number; counts: Record<string, number>; error?: unknown };
+        if (line.error !== undefined || !(line.maxRssKb > 0)) throw new Error(`memory: ${result.stdout} ${result.stderr.slice(0, 2000)}`);
+        runs.push({ peakMb: line.maxRssKb / 1024, aboveMb: (line.maxRssKb - line.baselineRssKb) / 1024, counts: line.counts });
+      }
+      const nmap = await lab.exec('scan', ['/usr/bin/time', '-f', 'maxrss %M', 'nmap', '-n', '-sS', '-Pn', '-T4', '-p', '1-65535', '-oN', '/dev/null', lab.t1.ipv4[0]], { timeoutMs: 900_000 });
+      const nmapKb = Number(/maxrss (\d+)/.exec(nmap.stderr)?.[1] ?? Number.NaN);
+      const peak = median(runs.map((r) => r.peakMb));
+      judge('SYN scan 1-65535 of one host under 60 MB peak RSS', peak < 60, `${fmt(peak, 1)} MB (runs ${runs.map((r) => fmt(r.peakMb, 1)).join(' ')}; +${fmt(median(runs.map((r) => r.aboveMb)), 1)} MB above the baseline with portscout loaded); nmap ${fmt(nmapKb / 1024, 1)} MB`);
+      rows.push(['SYN 1-65535 peak RSS (memory)', '-', '-', '-', '-', '-', `peak ${fmt(peak, 1)} MB (+${fmt(median(runs.map((r) => r.aboveMb)), 1)} above baseline), nmap ${fmt(nmapKb / 1024, 1)} MB; states ${JSON.stringify(runs.at(-1)!.counts)}`]);
     }
 
     if (wanted('big')) {

@@ -10,6 +10,9 @@
  */
 import { PortscoutError } from '../errors.js';
 
+/** Slots of a queue's ring at first (a power of two). */
+const INITIAL_RING = 64;
+
 /**
  * A bounded FIFO with async waits on both ends.
  *
@@ -22,10 +25,16 @@ import { PortscoutError } from '../errors.js';
  * ```
  */
 export class EventQueue<T> {
-  private items: T[] = [];
+  /**
+   * A ring of the queued items, from {@link head}, {@link count} of them; it
+   * doubles when full. A ring, not an array shifted along: the array's
+   * copies each kept the events they held alive until a full collection.
+   */
+  private items: (T | undefined)[] = new Array<T | undefined>(INITIAL_RING).fill(undefined);
   /** A tag per item (-1: none), handed to {@link onTake} as the consumer takes the item. */
-  private tags: number[] = [];
+  private tags = new Float64Array(INITIAL_RING);
   private head = 0;
+  private count = 0;
   private closed = false;
   private failure: { error: unknown } | undefined;
   private wakeConsumer: (() => void) | undefined;
@@ -42,7 +51,7 @@ export class EventQueue<T> {
 
   /** Items waiting for the consumer. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   /** Whether the producer may start more work that will produce items. */
@@ -56,8 +65,11 @@ export class EventQueue<T> {
    */
   push(item: T, tag = -1): void {
     if (this.closed) return;
-    this.items.push(item);
-    this.tags.push(tag);
+    if (this.count === this.items.length) this.grow();
+    const at = (this.head + this.count) & (this.items.length - 1);
+    this.items[at] = item;
+    this.tags[at] = tag;
+    this.count++;
     this.wake();
   }
 
@@ -76,9 +88,9 @@ export class EventQueue<T> {
    */
   abort(reason: unknown): void {
     if (this.closed) return;
-    this.items = [];
-    this.tags = [];
+    this.items.fill(undefined);
     this.head = 0;
+    this.count = 0;
     this.close(reason ?? new PortscoutError('ERR_INTERNAL', 'An event stream was aborted without a reason.'));
   }
 
@@ -95,16 +107,12 @@ export class EventQueue<T> {
 
   /** The next item, or undefined when none is queued. */
   private take(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
+    if (this.count === 0) return undefined;
     const item = this.items[this.head] as T;
     const tag = this.tags[this.head] as number;
-    this.items[this.head] = undefined as T;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.tags = this.tags.slice(this.head);
-      this.head = 0;
-    }
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.count--;
     if (tag >= 0) this.onTake?.(tag);
     if (this.wakeProducer && this.hasRoom()) this.wakeProducer();
     return item;
@@ -135,6 +143,22 @@ export class EventQueue<T> {
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
+  }
+
+  /** Doubles the ring, its items in order from index 0. */
+  private grow(): void {
+    const size = this.items.length;
+    const items = new Array<T | undefined>(size * 2).fill(undefined);
+    const tags = new Float64Array(size * 2);
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) & (size - 1);
+      items[i] = this.items[at];
+      tags[i] = this.tags[at] as number;
+    }
+    this.items.fill(undefined);
+    this.items = items;
+    this.tags = tags;
+    this.head = 0;
   }
 
   private wake(): void {

@@ -12,8 +12,8 @@
  * Why per-probe state (masscan keeps none): a probe that stays unanswered
  * still gets a verdict (`filtered`, `open|filtered`) after its retries, as
  * nmap gives it, and a retry needs to know the probe is still out. The table
- * is bounded by `maxInFlight`, and replies are still validated statelessly,
- * from the reply alone.
+ * ({@link ProbeTable}: typed arrays, no object per probe) is bounded by
+ * `maxInFlight`, and replies are still validated statelessly, from the reply alone.
  *
  * @module
  */
@@ -29,6 +29,7 @@ import { addStats, emptyStats, type ProgressEvent, type ScanEvent, type ScanStat
 import { keyOf, type ProbeKey, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
 import type { Prober, ProberSink, SeriesResult } from './prober.js';
 import { SettledPositions } from './settled-positions.js';
+import { AWAITING_RETRY, IN_FLIGHT, ProbeTable } from './probe-table.js';
 import { SHARED_HOST_PACES, type HostPace } from './host-paces.js';
 import { PortscoutError } from '../errors.js';
 
@@ -91,14 +92,6 @@ export function lossRetries(loss: number, pairs: number): number {
   return Math.min(MAX_LOSS_RETRIES, Math.max(0, attempts - 1));
 }
 
-interface InFlight {
-  target: ProbeTarget;
-  /** The number of the attempt out now (self-timed: the series' first). */
-  attempts: number;
-  sentAt: number;
-  deadline: number;
-}
-
 interface Work {
   target: ProbeTarget;
   /** Attempts already made. */
@@ -146,9 +139,12 @@ export class ScanEngine implements ProberSink {
   private readonly queue: EventQueue<ScanEvent>;
   private readonly bucket: TokenBucket;
   private readonly rtt: RttEstimator;
-  private readonly inFlight = new Map<ProbeKey, InFlight>();
-  /** Probes whose answer timed out and whose retransmission waits in {@link ready}; a late answer still counts. */
-  private readonly awaitingRetry = new Map<ProbeKey, InFlight>();
+  /**
+   * Probes in flight (the number of the attempt out now; self-timed: the
+   * series' first), and probes whose answer timed out and whose
+   * retransmission waits in {@link ready} (a late answer still counts).
+   */
+  private readonly probes = new ProbeTable();
   private readonly ready: Work[] = [];
   private readonly hosts = new Map<string, HostPace>();
   /** nmap's --host-timeout, from each host's first probe. */
@@ -220,31 +216,34 @@ export class ScanEngine implements ProberSink {
   /** A validated reply (engine-timed probers). */
   answer(key: ProbeKey, outcome: ProbeOutcome, receivedAt: number): void {
     if (this.stopped) return;
-    let entry = this.inFlight.get(key);
-    if (entry) this.inFlight.delete(key);
-    else {
+    const probes = this.probes;
+    const slot = probes.find(key);
+    const state = slot < 0 ? 0 : probes.state(slot);
+    if (state !== IN_FLIGHT && state !== AWAITING_RETRY) {
+      this.stats.duplicates++;
+      return;
+    }
+    const target = probes.target(slot);
+    const attempts = probes.attempts(slot);
+    const rttMs = receivedAt - probes.sentAt(slot);
+    probes.release(slot);
+    if (state === AWAITING_RETRY) {
       // A late answer to an attempt whose timeout ran out, while its retransmission waits to be sent.
-      entry = this.awaitingRetry.get(key);
-      if (!entry) {
-        this.stats.duplicates++;
-        return;
-      }
-      this.awaitingRetry.delete(key);
-      const target = entry.target;
       const index = this.ready.findIndex((item) => item.target === target);
       if (index >= 0) this.ready.splice(index, 1);
     }
-    const rttMs = receivedAt - entry.sentAt;
-    this.concluded(entry, entry.attempts, outcome, rttMs >= 0 ? rttMs : undefined, receivedAt);
+    this.concluded(target, attempts, outcome, rttMs >= 0 ? rttMs : undefined, receivedAt);
   }
 
   /** The end of an attempt series (self-timed probers). */
   seriesEnded(key: ProbeKey, result: SeriesResult): void {
     if (this.stopped) return;
-    const entry = this.inFlight.get(key);
-    if (!entry) return;
-    this.inFlight.delete(key);
-    const first = entry.attempts;
+    const probes = this.probes;
+    const slot = probes.find(key);
+    if (slot < 0 || probes.state(slot) !== IN_FLIGHT) return;
+    const target = probes.target(slot);
+    const first = probes.attempts(slot);
+    probes.release(slot);
     const made = result.attempts;
     this.stats.sent += made;
     this.stats.retransmitted += first === 1 ? Math.max(0, made - 1) : made;
@@ -252,12 +251,12 @@ export class ScanEngine implements ProberSink {
     const now = performance.now();
     switch (result.kind) {
       case 'answer':
-        this.concluded(entry, last, result.outcome, result.rttMs, now);
+        this.concluded(target, last, result.outcome, result.rttMs, now);
         return;
       case 'error':
         this.stats.received++;
-        this.queue.push({ type: 'warning', code: 'CONNECT_ERROR', message: result.message, target: entry.target.address });
-        this.settleQuietly(entry.target);
+        this.queue.push({ type: 'warning', code: 'CONNECT_ERROR', message: result.message, target: target.address });
+        this.settleQuietly(target);
         this.wake();
         return;
       case 'dropped':
@@ -268,21 +267,21 @@ export class ScanEngine implements ProberSink {
         this.stats.sent -= made - 1;
         this.stats.retransmitted -= first === 1 ? Math.max(0, made - 1) : made;
         this.sendError(result.code);
-        this.sendAgainLater(key, entry);
+        this.sendAgainLater(key, target, first);
         return;
       case 'silent':
         this.wake();
         // Silence after the host's time ran out says nothing about the target.
-        if (this.hostTimeouts.isOver(entry.target.address, now)) {
-          this.settleQuietly(entry.target);
+        if (this.hostTimeouts.isOver(target.address, now)) {
+          this.settleQuietly(target);
           this.maybeDone();
           return;
         }
         if (last < 1 + this.allowedRetries()) {
-          this.ready.push({ target: entry.target, attempts: last });
+          this.ready.push({ target, attempts: last });
           return;
         }
-        this.finish(entry.target, this.prober.noResponse(entry.target), undefined);
+        this.finish(target, this.prober.noResponse(target), undefined);
     }
   }
 
@@ -311,27 +310,30 @@ export class ScanEngine implements ProberSink {
   /** A transmission none of whose packets left: not an attempt; sent again after a pause, or reported as a send error. */
   unsent(key: ProbeKey): void {
     if (this.stopped) return;
-    const entry = this.inFlight.get(key);
-    if (!entry) return;
-    this.inFlight.delete(key);
-    if (entry.attempts > 1) this.stats.retransmitted--;
-    this.sendAgainLater(key, entry);
+    const probes = this.probes;
+    const slot = probes.find(key);
+    if (slot < 0 || probes.state(slot) !== IN_FLIGHT) return;
+    const target = probes.target(slot);
+    const attempts = probes.attempts(slot);
+    probes.release(slot);
+    if (attempts > 1) this.stats.retransmitted--;
+    this.sendAgainLater(key, target, attempts);
   }
 
   /** A probe none of whose packets left: sent again after a pause, or after the last try reported as a send error. */
-  private sendAgainLater(key: ProbeKey, entry: InFlight): void {
+  private sendAgainLater(key: ProbeKey, target: ProbeTarget, attempts: number): void {
     this.wake();
     const tries = (this.unsentTries.get(key) ?? 0) + 1;
     if (tries > MAX_UNSENT_TRIES) {
       this.unsentTries.delete(key);
-      this.finish(entry.target, { state: 'unknown', reason: 'send-error' }, undefined);
+      this.finish(target, { state: 'unknown', reason: 'send-error' }, undefined);
       return;
     }
     this.unsentTries.set(key, tries);
     const pause = setTimeout(() => {
       this.unsentPauses.delete(pause);
       if (this.stopped) return;
-      this.ready.push({ target: entry.target, attempts: entry.attempts - 1 });
+      this.ready.push({ target, attempts: attempts - 1 });
       this.wake();
     }, UNSENT_PAUSE_MS * 2 ** (tries - 1));
     this.unsentPauses.add(pause);
@@ -423,8 +425,7 @@ export class ScanEngine implements ProberSink {
     if (this.options.policy.adaptsToRateLimit) for (const address of this.hosts.keys()) SHARED_HOST_PACES.release(address);
     this.hosts.clear();
     this.prober.close();
-    this.inFlight.clear();
-    this.awaitingRetry.clear();
+    this.probes.clear();
     this.queue.close();
     this.wake();
   }
@@ -465,7 +466,7 @@ export class ScanEngine implements ProberSink {
     this.settle(target.position);
   }
 
-  private concluded(entry: InFlight, attempt: number, outcome: ProbeOutcome, rttMs: number | undefined, now: number): void {
+  private concluded(target: ProbeTarget, attempt: number, outcome: ProbeOutcome, rttMs: number | undefined, now: number): void {
     this.stats.received++;
     // A slot in flight is free: a sender waiting at the cap can go on.
     this.wake();
@@ -474,8 +475,8 @@ export class ScanEngine implements ProberSink {
     this.answeredAttempts += attempt;
     if (this.window < this.options.maxInFlight) this.window = Math.min(this.options.maxInFlight, this.window + 1);
     if (attempt === 1 && rttMs !== undefined) this.rtt.addSample(rttMs);
-    if (this.options.policy.adaptsToRateLimit) this.noteAnsweredAttempt(entry.target, attempt, now);
-    this.finish(entry.target, outcome, rttMs);
+    if (this.options.policy.adaptsToRateLimit) this.noteAnsweredAttempt(target, attempt, now);
+    this.finish(target, outcome, rttMs);
   }
 
   private finish(target: ProbeTarget, outcome: ProbeOutcome, rttMs: number | undefined): void {
@@ -508,7 +509,7 @@ export class ScanEngine implements ProberSink {
    */
   private updateHold(): void {
     const idle =
-      this.waitingForConsumer && !this.stopped && this.inFlight.size === 0 && this.unsentPauses.size === 0 && (this.prober.pendingSends?.() ?? 0) === 0;
+      this.waitingForConsumer && !this.stopped && this.probes.inFlight === 0 && this.unsentPauses.size === 0 && (this.prober.pendingSends?.() ?? 0) === 0;
     if (idle === this.letGo) return;
     this.letGo = idle;
     this.prober.hold?.(!idle);
@@ -518,7 +519,7 @@ export class ScanEngine implements ProberSink {
 
   private maybeDone(): void {
     if (this.waitingForConsumer) this.updateHold();
-    if (this.stopped || !this.sourceDone || this.inFlight.size > 0 || this.ready.length > 0 || this.unsentPauses.size > 0) return;
+    if (this.stopped || !this.sourceDone || this.probes.inFlight > 0 || this.ready.length > 0 || this.unsentPauses.size > 0) return;
     if ((this.prober.pendingSends?.() ?? 0) > 0) return;
     this.stats.durationMs = performance.now() - this.startedAt;
     if (this.stats.sent === 0 && this.stats.sendErrors > 0) {
@@ -637,7 +638,7 @@ export class ScanEngine implements ProberSink {
       // Every scan of the process yields as well once their sends of this turn are many, so replies are read first.
       if ((++steps & 63) === 0 || this.prober.turnFull?.()) await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopped) return;
-      if (this.prober.busy() || this.inFlight.size >= this.window) {
+      if (this.prober.busy() || this.probes.inFlight >= this.window) {
         await this.sleep(undefined);
         continue;
       }
@@ -662,7 +663,7 @@ export class ScanEngine implements ProberSink {
         continue;
       }
       if (this.hostTimeouts.isOver(work.target.address, now)) {
-        this.awaitingRetry.delete(keyOf(work.target));
+        this.forgetAwaiting(work.target);
         this.settleQuietly(work.target);
         continue;
       }
@@ -677,12 +678,12 @@ export class ScanEngine implements ProberSink {
         const ok = prepared === false ? false : await prepared;
         if (this.stopped) return;
         if (!ok) {
-          this.awaitingRetry.delete(keyOf(work.target));
+          this.forgetAwaiting(work.target);
           this.settleQuietly(work.target);
           continue;
         }
         // A retransmission settled by a late answer during the wait is not sent again.
-        if (work.attempts > 0 && this.engineTimed && !this.awaitingRetry.has(keyOf(work.target))) continue;
+        if (work.attempts > 0 && this.engineTimed && !this.isAwaiting(work.target)) continue;
       }
       this.transmit(work, now);
     }
@@ -698,25 +699,34 @@ export class ScanEngine implements ProberSink {
     const timing = this.options.timing;
     const adaptive = this.rtt.timeoutMs;
     const timeout = policy.timeout(attempt, adaptive, timing.maxRttTimeoutMs);
-    const entry: InFlight = {
-      target,
-      attempts: attempt,
-      sentAt: now,
-      deadline: this.engineTimed ? now + timeout : Number.POSITIVE_INFINITY,
-    };
-    this.awaitingRetry.delete(key);
-    this.inFlight.delete(key);
-    this.inFlight.set(key, entry);
+    const deadline = this.engineTimed ? now + timeout : Number.POSITIVE_INFINITY;
+    const probes = this.probes;
+    let slot = probes.find(key);
+    if (slot < 0) slot = probes.add(key, target);
+    probes.sendOut(slot, attempt, now, deadline);
     if (this.engineTimed && attempt > 1) this.stats.retransmitted++;
     const attempts = Math.max(1, 1 + this.allowedRetries() - work.attempts);
     const lastTimeoutMs = Math.min(timing.maxRttTimeoutMs, Math.max(timeout, this.prober.lastAttemptMinWaitMs ?? 0));
     try {
       this.prober.transmit(target, { attempt, attempts, timeoutMs: timeout, lastTimeoutMs });
     } catch (error) {
-      this.inFlight.delete(key);
+      const failed = probes.find(key);
+      if (failed >= 0) probes.release(failed);
       throw error;
     }
-    if (this.engineTimed) this.armTimer(entry.deadline);
+    if (this.engineTimed) this.armTimer(deadline);
+  }
+
+  /** Whether a probe's retransmission waits (it timed out and no late answer came since). */
+  private isAwaiting(target: ProbeTarget): boolean {
+    const slot = this.probes.find(keyOf(target));
+    return slot >= 0 && this.probes.state(slot) === AWAITING_RETRY;
+  }
+
+  /** Forgets a probe whose retransmission waited (it is skipped: its host's time ran out, no route). */
+  private forgetAwaiting(target: ProbeTarget): void {
+    const slot = this.probes.find(keyOf(target));
+    if (slot >= 0 && this.probes.state(slot) === AWAITING_RETRY) this.probes.release(slot);
   }
 
   /**
@@ -772,9 +782,9 @@ export class ScanEngine implements ProberSink {
     if (this.stopped) return;
     let deadline = at;
     if (deadline === undefined) {
-      const first = this.inFlight.values().next();
-      if (first.done) return;
-      deadline = first.value.deadline;
+      const first = this.probes.first();
+      if (first < 0) return;
+      deadline = this.probes.deadline(first);
     }
     if (this.timer) {
       // An earlier deadline than the armed one (backoff tables are not in deadline order) re-arms.
@@ -803,37 +813,58 @@ export class ScanEngine implements ProberSink {
     this.readKernelDrops(now);
     const maxRetries = this.allowedRetries();
     const ordered = !this.options.policy.adaptsToRateLimit;
+    const probes = this.probes;
     let next: number | undefined;
-    for (const [key, entry] of this.inFlight) {
-      if (entry.deadline > now) {
-        if (ordered) break;
-        next = next === undefined ? entry.deadline : Math.min(next, entry.deadline);
-        continue;
+    const visit = (slot: number): void => {
+      const deadline = probes.deadline(slot);
+      if (deadline > now) {
+        next = next === undefined ? deadline : Math.min(next, deadline);
+        return;
       }
-      this.inFlight.delete(key);
-      if (this.hostTimeouts.isOver(entry.target.address, now)) {
-        this.settleQuietly(entry.target);
-        continue;
+      this.timedOut(slot, now, maxRetries);
+    };
+    if (ordered) {
+      // One timeout for all: deadlines are in send order, and the first unexpired probe ends the walk.
+      for (let slot = probes.first(); slot >= 0 && !this.stopped; slot = probes.first()) {
+        if (probes.deadline(slot) > now) break;
+        probes.shift();
+        this.timedOut(slot, now, maxRetries);
       }
-      if (entry.sentAt <= this.lastDropAt) {
-        // The kernel dropped replies since this probe left: its silence proves nothing. Not an attempt.
-        const tries = (this.unprovenTries.get(key) ?? 0) + 1;
-        if (tries <= MAX_UNPROVEN_TRIES) {
-          this.unprovenTries.set(key, tries);
-          this.awaitingRetry.set(key, entry);
-          this.ready.push({ target: entry.target, attempts: entry.attempts - 1 });
-          continue;
-        }
-      }
-      if (entry.attempts <= maxRetries) {
-        this.awaitingRetry.set(key, entry);
-        this.ready.push({ target: entry.target, attempts: entry.attempts });
-      } else {
-        this.finish(entry.target, this.prober.noResponse(entry.target), undefined);
-      }
+    } else {
+      probes.sweep(visit);
     }
     this.wake();
     this.armTimer(next);
     this.maybeDone();
+  }
+
+  /** An in-flight probe whose time is up: sent again, or concluded from silence. */
+  private timedOut(slot: number, now: number, maxRetries: number): void {
+    const probes = this.probes;
+    const target = probes.target(slot);
+    const attempts = probes.attempts(slot);
+    if (this.hostTimeouts.isOver(target.address, now)) {
+      probes.release(slot);
+      this.settleQuietly(target);
+      return;
+    }
+    if (probes.sentAt(slot) <= this.lastDropAt) {
+      // The kernel dropped replies since this probe left: its silence proves nothing. Not an attempt.
+      const key = keyOf(target);
+      const tries = (this.unprovenTries.get(key) ?? 0) + 1;
+      if (tries <= MAX_UNPROVEN_TRIES) {
+        this.unprovenTries.set(key, tries);
+        probes.awaitRetry(slot);
+        this.ready.push({ target, attempts: attempts - 1 });
+        return;
+      }
+    }
+    if (attempts <= maxRetries) {
+      probes.awaitRetry(slot);
+      this.ready.push({ target, attempts });
+    } else {
+      probes.release(slot);
+      this.finish(target, this.prober.noResponse(target), undefined);
+    }
   }
 }

@@ -134,8 +134,12 @@ export function parsePortSpec(text: string, options: PortSpecOptions = {}): Port
     }
   }
   const collect = (flags: Uint8Array): number[] => {
-    const ports: number[] = [];
-    for (let port = 0; port < 65536; port++) if (flags[port]) ports.push(port);
+    // Counted first, then filled: an array grown by push leaves a copy per doubling behind.
+    let count = 0;
+    for (let port = 0; port < 65536; port++) count += flags[port] as number;
+    const ports = new Array<number>(count);
+    let at = 0;
+    for (let port = 0; port < 65536; port++) if (flags[port]) ports[at++] = port;
     return ports;
   };
   return { tcp: collect(present.tcp), udp: collect(present.udp) };
