@@ -45,11 +45,12 @@ export async function scanInLab(
   lab: Lab,
   scanner: ScannerName,
   options: Record<string, unknown>,
-  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; abortAfterMs?: number; lag?: boolean; dropAfter?: number; pauseAfter?: number; pauseMs?: number; compact?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[] } = {},
+  opts: { timeoutMs?: number; reportRss?: boolean; quiet?: boolean; /** load the built dist/ (benchmarks) */ dist?: boolean; breakAfter?: number; abortAfter?: number; abortAfterMs?: number; lag?: boolean; dropAfter?: number; pauseAfter?: number; pauseMs?: number; compact?: boolean; /** argv put before node (e.g. setpriv to drop privileges) */ wrapper?: readonly string[]; /** extra environment of the child (e.g. PORTSCOUT_RAW_IO) */ env?: Readonly<Record<string, string>> } = {},
 ): Promise<LabScanResult> {
   const started = performance.now();
   const run = await lab.spawnInScanner([...(opts.wrapper ?? []), ...tsxArgv('test/support/scan-child.ts', [JSON.stringify({ scanner, options, reportRss: opts.reportRss, quiet: opts.quiet, dist: opts.dist, breakAfter: opts.breakAfter, abortAfter: opts.abortAfter, abortAfterMs: opts.abortAfterMs, lag: opts.lag, dropAfter: opts.dropAfter, pauseAfter: opts.pauseAfter, pauseMs: opts.pauseMs, compact: opts.compact })])], {
     timeoutMs: opts.timeoutMs ?? 120_000,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   const wallMs = performance.now() - started;
   const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
