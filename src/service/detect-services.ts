@@ -20,7 +20,7 @@ import { identifyService, type ServiceIdentification } from './identify-service.
 import { prepareMatching } from './match-response.js';
 import { serviceFingerprint } from './service-fingerprint.js';
 import type { ServiceProbeDatabase } from './probe-database.js';
-import { probesKnownOf, type ParsedServiceProbes } from './probe-file.js';
+import { probesKnownOf, translationProgress, type ParsedServiceProbes } from './probe-file.js';
 import { DEFAULT_INTENSITY } from './probe-plan.js';
 import type { DetectionEvent, ServiceEvent } from './service-event.js';
 
@@ -168,6 +168,15 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
   const translated = matched.then((database) => {
     prepareMatching(database);
   });
+  // A database still loading (loadServiceProbes' promise): its answers are matched as soon as the
+  // rules they need are translated (the first hard match in nmap's order is found in order), and
+  // the workers start now, compiling the patterns as they come.
+  const early = planned.then((database) => {
+    if (translationProgress(database) === undefined) return false;
+    prepareMatching(database);
+    return true;
+  });
+  early.catch(() => undefined);
   // A load that fails is the detection's failure (reported below), whether or not a port needed it.
   translated.catch(() => undefined);
   const intensity = options.allProbes ? 9 : (options.intensity ?? DEFAULT_INTENSITY);
@@ -244,7 +253,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
     const connections = host;
     pending++;
     counts.queued++;
-    void ports(async () => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database: await planned, translated, intensity, connections, signal, onProbe, ...budget }))
+    void ports(async () => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database: await planned, ...((await early) ? {} : { translated }), intensity, connections, signal, onProbe, ...budget }))
       .then(
         (found) => {
           counts.identified++;

@@ -111,9 +111,17 @@ function warm() {
     if (regex) { regex.lastIndex = 0; regex.exec(''); }
   }
   if (warmed < sources.length) setImmediate(warm);
+  else warming = false;
 }
-if (workerData.warm) setImmediate(warm);
+let warming = workerData.warm;
+if (warming) setImmediate(warm);
 port.on('message', (req) => {
+  if (req.add !== undefined) {
+    // Sources appended (a database still loading): compile them ahead of use too.
+    for (const source of req.add) sources.push(source);
+    if (workerData.warm && !warming) { warming = true; setImmediate(warm); }
+    return;
+  }
   const { id, subject, indices, from, firstOnly, measure, soft } = req;
   const skip = new Set(req.skip);
   let softFound = req.softFound;
@@ -137,8 +145,18 @@ port.on('message', (req) => {
 parentPort.postMessage('ready');
 `;
 
-/** Source lists as JSON, computed once per list (the matchers of one pool share it). */
-const sourceTexts = new WeakMap<readonly string[], string>();
+/** Source lists as JSON, computed once per list and length (the matchers of one pool share it). */
+const sourceTexts = new WeakMap<readonly string[], { readonly length: number; readonly text: string }>();
+
+/** The list as JSON (a list that grew is written anew). */
+function sourcesText(sources: readonly string[]): string {
+  let cached = sourceTexts.get(sources);
+  if (cached === undefined || cached.length !== sources.length) {
+    cached = { length: sources.length, text: JSON.stringify(sources) };
+    sourceTexts.set(sources, cached);
+  }
+  return cached.text;
+}
 
 /**
  * Wall time a pattern may run, as a multiple of its budget, before it is
@@ -228,6 +246,8 @@ interface Running {
   readonly progress: Int32Array;
   /** The worker thread's CPU clock, once its thread id is known (undefined: not yet; null: none). */
   clock: ThreadCpuClock | null | undefined;
+  /** How many of the sources the worker has. */
+  known: number;
 }
 
 type WorkerMessage = { id: number; hit?: [number, GuardedResult, number]; end?: boolean };
@@ -250,11 +270,11 @@ type WorkerMessage = { id: number; hit?: [number, GuardedResult, number]; end?: 
  */
 export class GuardedMatcher {
   /**
-   * The sources as one JSON text: a new worker (after one was stopped at the
-   * budget) gets one string to copy, not thousands, so starting it costs the
-   * main thread little.
+   * The sources. A new worker (after one was stopped at the budget) gets them
+   * as one JSON text, one string to copy, not thousands, so starting it
+   * costs the main thread little; sources appended later are posted to it.
    */
-  private readonly sources: string;
+  private readonly sources: readonly string[];
   private readonly warm: boolean;
   private running: Running | undefined;
   private current: Pending | undefined;
@@ -282,12 +302,28 @@ export class GuardedMatcher {
    */
   constructor(sources: readonly string[], options: { readonly warm?: boolean } = {}) {
     this.warm = options.warm === true;
-    let text = sourceTexts.get(sources);
-    if (text === undefined) {
-      text = JSON.stringify(sources);
-      sourceTexts.set(sources, text);
-    }
-    this.sources = text;
+    this.sources = sources;
+  }
+
+  /**
+   * Says that sources were appended to the constructor's list: the running
+   * worker gets them now (a request for them posts them anyway).
+   *
+   * @example
+   * ```ts
+   * sources.push('^SSH-');
+   * matcher.grow();
+   * ```
+   */
+  grow(): void {
+    if (this.running) this.sendSources(this.running);
+  }
+
+  /** Posts the sources the worker does not have yet (before any request that may use them). */
+  private sendSources(running: Running): void {
+    if (running.known >= this.sources.length) return;
+    running.port.postMessage({ add: this.sources.slice(running.known) });
+    running.known = this.sources.length;
   }
 
   /**
@@ -406,10 +442,10 @@ export class GuardedMatcher {
       eval: true,
       // not the parent's flags: --input-type=module (or a loader) would make the CommonJS source fail
       execArgv: [],
-      workerData: { progress: progress.buffer, port: port2, sources: this.sources, warm: this.warm },
+      workerData: { progress: progress.buffer, port: port2, sources: sourcesText(this.sources), warm: this.warm },
       transferList: [port2],
     });
-    const running: Running = { worker, port: port1, progress, clock: undefined };
+    const running: Running = { worker, port: port1, progress, clock: undefined, known: this.sources.length };
     port1.on('message', (message: WorkerMessage) => this.onMessage(running, message));
     worker.on('error', (error) => this.onWorkerGone(running, error));
     worker.on('exit', () => this.onWorkerGone(running, new Error('the matcher worker exited')));
@@ -460,6 +496,7 @@ export class GuardedMatcher {
       this.finish(p);
       return;
     }
+    this.sendSources(running);
     this.seenSeq = Atomics.load(running.progress, 0);
     this.sentSeq = this.seenSeq;
     this.seenAt = performance.now();

@@ -16,6 +16,7 @@ import type { ConnectionSlots } from './connection-slots.js';
 import { matchResponse, type MatchOutcome, type ServiceMatch } from './match-response.js';
 import { exchange, type ExchangeResult, type ExchangeTarget } from './probe-exchange.js';
 import type { ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
+import { translationProgress } from './probe-file.js';
 import { probeCanFind, probesForPort } from './probe-plan.js';
 
 /** nmap's wait for a probe without `totalwaitms`. */
@@ -59,7 +60,10 @@ export interface IdentifyOptions {
   readonly database: ServiceProbeDatabase;
   /**
    * Settles when every pattern of `database` is translated (and matching is
-   * prepared): answers are matched only then. Absent: the database is complete.
+   * prepared): answers are matched only then. Absent: the database is
+   * complete, or it is a database that `loadServiceProbes` is still loading,
+   * whose answers are matched as soon as the rules they need are translated
+   * (the same answers).
    */
   readonly translated?: PromiseLike<void>;
   readonly intensity: number;
@@ -233,6 +237,8 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
     for (let i = 0; i < plan.length; i++) {
       const probe = plan[i] as ServiceProbe;
       read = i;
+      // Which probes can find the softmatched service is read from their rules: all of them (a load under way).
+      if (soft) await rulesOf(database, probe);
       if (soft && !probeCanFind(probe, soft.name)) {
         cuts[i]?.abort(); // skipped: its exchange need not hold a connection
         continue;
@@ -261,6 +267,12 @@ async function walk(target: ServiceTarget, options: IdentifyOptions, tls: boolea
   }
   const spent = { tls, responses, probesSent: sent, overBudget: rulesOver() };
   return soft ? { match: soft, ...spent } : spent;
+}
+
+/** Resolves once every rule of `probe` is translated (at once unless the database is still loading). */
+async function rulesOf(database: ServiceProbeDatabase, probe: ServiceProbe): Promise<void> {
+  const progress = translationProgress(database);
+  while (progress && !progress.done && !progress.complete(probe)) await progress.next();
 }
 
 /** Resolves when `signal` aborts. */

@@ -7,8 +7,10 @@
  *
  * @module
  */
+import type { GuardedMatchOutcome, GuardedResult } from './guarded-match.js';
 import type { MatchRule, ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
 import { MatcherPool } from './matcher-pool.js';
+import { translationProgress, type TranslationProgress } from './probe-file.js';
 import { cleanField, fillTemplate, type MatchGroups } from './version-template.js';
 
 /** The version fields nmap reports for a service (its rule's `p v i h o d` and `cpe:` filled). */
@@ -162,8 +164,22 @@ const matchers = new WeakMap<ServiceProbeDatabase, DatabaseMatcher>();
 function matcherOf(database: ServiceProbeDatabase): DatabaseMatcher {
   let matcher = matchers.get(database);
   if (!matcher) {
-    const sources = database.probes.flatMap((probe) => probe.matches.map((rule) => rule.compiled.source));
-    matcher = { pool: new MatcherPool(sources), chains: new WeakMap(), slow: new Map() };
+    const progress = translationProgress(database);
+    let sources: string[];
+    if (progress) {
+      // Still loading: the workers get the sources as they are translated (appended in file order,
+      // which is the order below), and compile them meanwhile.
+      sources = progress.rules.map((rule) => rule.compiled.source);
+      const pool = new MatcherPool(sources);
+      progress.onProgress(() => {
+        for (let i = sources.length; i < progress.rules.length; i++) sources.push((progress.rules[i] as MatchRule).compiled.source);
+        pool.grow();
+      });
+      matcher = { pool, chains: new WeakMap(), slow: new Map() };
+    } else {
+      sources = database.probes.flatMap((probe) => probe.matches.map((rule) => rule.compiled.source));
+      matcher = { pool: new MatcherPool(sources), chains: new WeakMap(), slow: new Map() };
+    }
     matchers.set(database, matcher);
   }
   return matcher;
@@ -219,6 +235,84 @@ function overBudgetRules(plan: ChainPlan, results: readonly (readonly (string | 
 }
 
 /**
+ * Matching while the database is still loading: the rules of the chain in
+ * nmap's order, a part at a time as their patterns are translated (the
+ * chain's first probe's rules, then its fallbacks', then the NULL probe's,
+ * each only once the ones before it are all there). Since the first hard
+ * match in that order is the answer, one found in the translated part is
+ * final; otherwise matching goes on with the next part once it is
+ * translated. The result is what matching the loaded database gives.
+ */
+async function matchWhileLoading(
+  database: ServiceProbeDatabase,
+  progress: TranslationProgress,
+  probe: ServiceProbe,
+  matcher: DatabaseMatcher,
+  text: string,
+  run: (indices: readonly number[], soft: readonly boolean[], skip: readonly number[]) => Promise<GuardedMatchOutcome>,
+  signal: AbortSignal | undefined,
+): Promise<{ plan: ChainPlan; outcome: GuardedMatchOutcome; skip: number[] }> {
+  const chain = matchingChain(database, probe);
+  const rules: { rule: MatchRule; from: string }[] = [];
+  const indices: number[] = [];
+  const soft: boolean[] = [];
+  const results: GuardedResult[] = [];
+  const overBudget: number[] = [];
+  const skip: number[] = [];
+  let softFound = false;
+  for (;;) {
+    // The chain's rules translated so far, in order: a probe's only once every probe before it in the chain is complete.
+    const complete = progress.done || chain.every((p) => progress.complete(p));
+    const from = rules.length;
+    let seen = 0;
+    for (const p of chain) {
+      const finished = progress.done || progress.complete(p);
+      for (const rule of p.matches) {
+        if (seen++ < from) continue;
+        rules.push({ rule, from: p.name });
+        indices.push(progress.indexOf(rule) as number);
+        soft.push(rule.soft);
+      }
+      if (!finished) break;
+    }
+    if (rules.length > from) {
+      // A softmatch after the first one is never taken: once one matched, the later ones are not run.
+      const partIndices: number[] = [];
+      const partSoft: boolean[] = [];
+      const positions: number[] = [];
+      for (let pos = from; pos < rules.length; pos++) {
+        if (softFound && soft[pos]) continue;
+        positions.push(pos);
+        partIndices.push(indices[pos] as number);
+        partSoft.push(soft[pos] as boolean);
+      }
+      const known = matcher.slow.get(text);
+      const partSkip = known ? partIndices.filter((index) => known.has(index)) : [];
+      skip.push(...partSkip);
+      const part = partIndices.length === 0 ? { results: [], overBudget: [] } : await run(partIndices, partSoft, partSkip);
+      overBudget.push(...part.overBudget);
+      for (let pos = results.length; pos < from; pos++) results.push(null);
+      let hard = false;
+      part.results.forEach((result, k) => {
+        const pos = positions[k] as number;
+        while (results.length < pos) results.push(null);
+        results[pos] = result;
+        if (result && soft[pos]) softFound = true;
+        else if (result) hard = true;
+      });
+      const plan: ChainPlan = { rules, indices, soft };
+      if (hard) return { plan, outcome: { results, overBudget }, skip };
+    }
+    if (complete) {
+      while (results.length < rules.length) results.push(null);
+      return { plan: { rules, indices, soft }, outcome: { results, overBudget }, skip };
+    }
+    if (signal?.aborted) throw signal.reason;
+    await progress.next();
+  }
+}
+
+/**
  * Like {@link matchServiceResponse}, and also says which rules ran out of
  * time. Every pattern runs in a worker thread with its time budget (see
  * `guarded-match.ts`), so a response crafted to make a pattern backtrack
@@ -234,13 +328,23 @@ export async function matchResponse(database: ServiceProbeDatabase, probeName: s
   const probe = database.probes.find((p) => p.name === probeName && p.protocol === protocol);
   if (!probe) return { match: undefined, overBudget: [] };
   const matcher = matcherOf(database);
-  const plan = chainPlan(database, matcher, probe);
-  if (plan.indices.length === 0) return { match: undefined, overBudget: [] };
   const length = Math.min(bytes.length, MAX_MATCHED_BYTES);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
-  const known = matcher.slow.get(text);
-  const skip = known ? plan.indices.filter((index) => known.has(index)) : [];
-  const outcome = await matcher.pool.match(text, plan.indices, { budgetMs: options.budgetMs ?? DEFAULT_MATCH_BUDGET_MS, firstOnly: true, soft: plan.soft, skip, priority: options.priority ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+  const progress = translationProgress(database);
+  const run = (indices: readonly number[], soft: readonly boolean[], skip: readonly number[]): Promise<GuardedMatchOutcome> =>
+    matcher.pool.match(text, indices, { budgetMs: options.budgetMs ?? DEFAULT_MATCH_BUDGET_MS, firstOnly: true, soft, skip, priority: options.priority ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+  let plan: ChainPlan;
+  let outcome: GuardedMatchOutcome;
+  let skip: number[];
+  if (progress) {
+    ({ plan, outcome, skip } = await matchWhileLoading(database, progress, probe, matcher, text, run, options.signal));
+  } else {
+    plan = chainPlan(database, matcher, probe);
+    if (plan.indices.length === 0) return { match: undefined, overBudget: [] };
+    const known = matcher.slow.get(text);
+    skip = known ? plan.indices.filter((index) => known.has(index)) : [];
+    outcome = await run(plan.indices, plan.soft, skip);
+  }
   if (outcome.overBudget.length > 0) {
     const slow = matcher.slow.get(text) ?? new Set<number>();
     for (const index of outcome.overBudget) slow.add(index);

@@ -26,7 +26,7 @@ export class MatcherPool {
   private readonly matchers: GuardedMatcher[] = [];
 
   /**
-   * @param sources - JavaScript regex sources (no flags); pattern `i` is `sources[i]`.
+   * @param sources - JavaScript regex sources (no flags); pattern `i` is `sources[i]`. The list may grow (appended), with {@link MatcherPool.grow} after.
    * @param size - how many workers at most (default {@link MATCHER_POOL_SIZE}).
    * @example
    * ```ts
@@ -71,6 +71,21 @@ export class MatcherPool {
   start(): void {
     while (this.matchers.length < this.size) this.matchers.push(new GuardedMatcher(this.sources, { warm: true }));
     for (const matcher of this.matchers) matcher.start();
+  }
+
+  /**
+   * Says that sources were appended to the constructor's list (a database
+   * still loading): running workers get them now and compile them ahead of
+   * use; indices of the earlier sources stay what they were.
+   *
+   * @example
+   * ```ts
+   * sources.push(next.compiled.source);
+   * pool.grow();
+   * ```
+   */
+  grow(): void {
+    for (const matcher of this.matchers) matcher.grow();
   }
 
   /**

@@ -167,6 +167,8 @@ class ProbeFileParser {
   readonly #fallbackDiagnostics: ProbeFileDiagnostic[] = [];
   #database: ServiceProbeDatabase | undefined;
   #result: ParsedServiceProbes | undefined;
+  /** The translation's progress, as matching reads it while the load goes on ({@link translationProgress}). */
+  #progress: ProgressState | undefined;
 
   constructor(text: string, source: string) {
     this.#source = source;
@@ -199,15 +201,48 @@ class ProbeFileParser {
   translateUntil(deadline: number): ParsedServiceProbes | undefined {
     if (this.#result) return this.#result;
     const pending = this.#pending;
+    const progress = this.#progress;
     while (this.#translated < pending.length) {
       const { into, rule } = pending[this.#translated] as PendingRule;
       this.#translated++;
       const compiled = translateRule(rule);
       if ('error' in compiled) this.#translationDiagnostics.push({ source: this.#source, line: rule.line, message: `${rule.soft ? 'softmatch' : 'match'}: ${compiled.error}` });
-      else into.push({ ...rule, compiled });
-      if (deadline !== Infinity && performance.now() >= deadline) return undefined;
+      else {
+        const translated: MatchRule = { ...rule, compiled };
+        into.push(translated);
+        if (progress) {
+          progress.index.set(translated, progress.rules.length);
+          progress.rules.push(translated);
+        }
+      }
+      if (deadline !== Infinity && performance.now() >= deadline) {
+        if (progress) this.#advance(progress, false);
+        return undefined;
+      }
     }
-    return this.#finish();
+    const result = this.#finish();
+    if (progress) this.#advance(progress, true);
+    return result;
+  }
+
+  /**
+   * Follows the translation from now on (before stage 2 starts): matching
+   * can then use each probe's rules as soon as they are translated.
+   */
+  trackProgress(database: ServiceProbeDatabase): void {
+    const lastPending = new Map<readonly MatchRule[], number>();
+    this.#pending.forEach(({ into }, i) => lastPending.set(into, i));
+    const state: ProgressState = { rules: [], index: new WeakMap(), done: false, translated: 0, lastPending, waiters: [], listeners: [] };
+    this.#progress = state;
+    progressOf.set(database, state);
+  }
+
+  /** Tells the waiters and listeners that more rules are translated (all of them with `done`). */
+  #advance(state: ProgressState, done: boolean): void {
+    state.translated = this.#translated;
+    state.done = done;
+    for (const listener of state.listeners) listener();
+    for (const wake of state.waiters.splice(0)) wake();
   }
 
   #report(line: number, message: string): void {
@@ -406,6 +441,68 @@ function translateRule(rule: Omit<MatchRule, 'compiled'>): TranslatedPattern | {
   return compiled;
 }
 
+/** A load's translation as it goes (see {@link translationProgress}). */
+interface ProgressState {
+  /** The rules translated so far, in file order (the order of `database.probes.flatMap((p) => p.matches)`). */
+  readonly rules: MatchRule[];
+  /** Each translated rule's position in `rules`. */
+  readonly index: WeakMap<MatchRule, number>;
+  done: boolean;
+  /** Pending rules (translated or refused) done so far. */
+  translated: number;
+  /** For each probe's `matches`, the position of its last rule among the pending ones. */
+  readonly lastPending: Map<readonly MatchRule[], number>;
+  readonly waiters: (() => void)[];
+  readonly listeners: (() => void)[];
+}
+
+const progressOf = new WeakMap<ServiceProbeDatabase, ProgressState>();
+
+/**
+ * The translation of a database that {@link loadServiceProbes} is still
+ * loading, for matching that begins before the load ends: the rules
+ * translated so far in file order (they keep their positions, later ones
+ * are appended), whether a probe's rules are all there, and a promise of
+ * the next slice. Undefined for a database that is complete (parsed in one
+ * call, or whose load is done).
+ *
+ * @example
+ * ```ts
+ * const progress = translationProgress(await probesKnownOf(load)!);
+ * while (progress && !progress.complete(nullProbe)) await progress.next();
+ * ```
+ */
+export function translationProgress(database: ServiceProbeDatabase): TranslationProgress | undefined {
+  const state = progressOf.get(database);
+  if (!state || state.done) return undefined;
+  return {
+    rules: state.rules,
+    indexOf: (rule) => state.index.get(rule),
+    get done() {
+      return state.done;
+    },
+    complete: (probe) => state.done || state.translated > (state.lastPending.get(probe.matches) ?? -1),
+    next: () => (state.done ? Promise.resolve() : new Promise<void>((resolve) => state.waiters.push(resolve))),
+    onProgress: (listener) => void state.listeners.push(listener),
+  };
+}
+
+/** What {@link translationProgress} returns. */
+export interface TranslationProgress {
+  /** The rules translated so far, in file order; it grows (appended) until the load ends. */
+  readonly rules: readonly MatchRule[];
+  /** A translated rule's position in {@link TranslationProgress.rules}. */
+  indexOf(rule: MatchRule): number | undefined;
+  /** Whether every pattern is translated. */
+  readonly done: boolean;
+  /** Whether every rule of `probe` is translated (its `matches` is final). */
+  complete(probe: ServiceProbe): boolean;
+  /** Resolves after the next slice of translation (at once when done). */
+  next(): Promise<void>;
+  /** Calls `listener` after each slice of translation. */
+  onProgress(listener: () => void): void;
+}
+
 /** The databases of the loads under way, known once their lines are read (see {@link probesKnownOf}). */
 const loads = new WeakMap<Promise<ParsedServiceProbes>, Promise<ServiceProbeDatabase>>();
 
@@ -454,6 +551,7 @@ export function loadServiceProbes(path: string): Promise<ParsedServiceProbes> {
     for (;;) {
       const database = parser.readUntil(performance.now() + SLICE_MS);
       if (database) {
+        parser.trackProgress(database);
         known(database);
         break;
       }
