@@ -17,6 +17,7 @@ export * from './targets/index.js';
 export { TIMING_TEMPLATES, resolveTiming, type TimingTemplateName, type TimingValues } from './transport/timing.js';
 export { checkRawPermission, hasRawPermission } from './transport/privileges.js';
 export { isRawSocketAvailable } from './transport/raw-socket-loader.js';
+export { rawIoInUse } from './transport/open-raw-channel.js';
 export { pickSourceAddress } from './transport/source-address.js';
 export { TokenBucket, type TokenBucketOptions } from './transport/token-bucket.js';
 export { RttEstimator } from './transport/rtt-estimator.js';

@@ -128,7 +128,7 @@ function fallbackReason(request: ScanRequest): string | undefined {
     return undefined;
   } catch (error) {
     if (!(error instanceof PortscoutError)) throw error;
-    if (error.code === 'ERR_RAW_UNAVAILABLE') return 'the native raw-socket addon is not installed or did not load';
+    if (error.code === 'ERR_RAW_UNAVAILABLE') return "no raw I/O loaded (neither portscout's native addon nor the raw-socket package)";
     if (error.code === 'ERR_RAW_PERMISSION') return 'no raw socket permission (CAP_NET_RAW)';
     if (error.code === 'ERR_RAW_OPEN_FAILED') return `a raw socket could not be opened (${error.message})`;
     throw error;

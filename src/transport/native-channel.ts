@@ -2,14 +2,18 @@
  * The native raw channel: portscout's addon (native-raw-io.ts) with packets
  * batched both ways.
  *
- * Sending: each packet is copied into a send ring (one buffer, with each
- * packet's offset, length and destination address beside it) and the ring
- * leaves in one `sendmmsg` call per batch: when a batch is full, or in a
- * microtask after the code that queued the packets has run (a scan's turn of
- * sends). When the kernel has no room (`EAGAIN`, `ENOBUFS`) the packets wait
- * in the ring and go again on the next turn of the event loop; the ring grows
- * up to a bound, past which a send fails with `ERR_SEND_QUEUE_FULL` (the
- * probe never left, so it decides nothing).
+ * Sending: each packet is copied into the batch being filled (one buffer,
+ * with each packet's offset, length and destination address beside it). A
+ * batch leaves in one `sendmmsg` call on a thread of libuv's pool when it is
+ * full, or, when no batch of the socket is out, in a microtask after the code
+ * that queued the packets has run (a scan's turn of sends), or when the batch
+ * out comes back: the kernel's pace sets the batch size. At most
+ * {@link BATCHES_IN_FLIGHT} full batches per socket are out at a time. On the pool thread the kernel's work for the batch (on a
+ * veth link it includes the receiving stack's) runs beside JavaScript instead
+ * of in turn with it. When the kernel has no room (`EAGAIN`, `ENOBUFS`) the
+ * rest of a batch goes again on the next turn of the event loop; at most
+ * {@link MAX_QUEUED_BYTES} wait per socket, past which a send fails with
+ * `ERR_SEND_QUEUE_FULL` (the probe never left, so it decides nothing).
  *
  * Receiving: when the socket is readable, `recvmmsg` reads up to
  * {@link RECEIVE_BATCH} datagrams at a time into fixed slots, with each one's
@@ -26,14 +30,20 @@ import { formatIpv4Address, formatIpv6Address, ipAddressFamily, parseIpv4Address
 
 /** Packets per `sendmmsg` call. */
 export const SEND_BATCH = 64;
+/** Batches of one socket being sent on the thread pool at a time. */
+export const BATCHES_IN_FLIGHT = 2;
+/** Whether batches leave on libuv's thread pool (true) or on the main thread. */
+const SEND_ON_THREAD_POOL: boolean = process.env.PORTSCOUT_SEND_THREAD !== '0';
 /** Datagrams per `recvmmsg` call. */
 export const RECEIVE_BATCH = 64;
 /** Most datagrams read per readiness event (as the raw-socket channel). */
 export const MAX_READS_PER_EVENT = 2048;
-/** Initial bytes of the send ring; it doubles when packets wait for the kernel. */
-const RING_BYTES = 64 * 1024;
-/** Most bytes waiting in one channel's send ring (then `ERR_SEND_QUEUE_FULL`). */
-export const MAX_RING_BYTES = 16 * 1024 * 1024;
+/** Bytes of one batch's packet buffer: room for the largest IP packet. */
+const BATCH_BYTES = 65_536;
+/** Most bytes waiting to leave on one socket (then `ERR_SEND_QUEUE_FULL`). */
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Spare batches kept for reuse per socket. */
+const SPARE_BATCHES = 4;
 /** Bytes per source address slot. */
 const ADDRESS_BYTES = 16;
 /** Receive slot sizes: TCP segments and ICMP messages that answer probes are small; UDP replies may be whole datagrams. */
@@ -42,6 +52,7 @@ const UDP_RECEIVE_BATCH = 8;
 
 const EAGAIN = 11;
 const ENOBUFS = 105;
+const ECANCELED = 125;
 
 /** The errno name of a negative errno result (`-1` -> `EPERM`). */
 function errnoName(negative: number): string {
@@ -71,25 +82,51 @@ export function openNativeChannel(io: NativeRawIo, family: 4 | 6, protocol: RawC
   return new NativeChannel(io, handle, family, protocol, handlers);
 }
 
+/** Packets sent in one `sendmmsg`: the bytes, and each packet's place, destination and callback. */
+class SendBatch {
+  readonly packets = new Uint8Array(BATCH_BYTES);
+  readonly layout = new Int32Array(2 * SEND_BATCH);
+  readonly addresses = new Uint8Array(ADDRESS_BYTES * SEND_BATCH);
+  readonly families = new Uint8Array(SEND_BATCH);
+  readonly dones: (((error: Error | null) => void) | undefined)[] = [];
+  readonly targets: string[] = [];
+  count = 0;
+  bytes = 0;
+  /** Packets before this one have left (or failed). */
+  start = 0;
+  /** Whether a `sendmmsg` of this batch is on the thread pool. */
+  out = false;
+
+  fits(length: number): boolean {
+    return this.count < SEND_BATCH && this.bytes + length <= BATCH_BYTES;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.bytes = 0;
+    this.start = 0;
+    this.out = false;
+    this.dones.length = 0;
+    this.targets.length = 0;
+  }
+}
+
 class NativeChannel implements RawChannel {
   readonly kind = 'native' as const;
   private open = true;
   private reading = false;
 
-  // The send ring: packets [sentUpTo, queued) wait; bytes [0, ringUsed) hold them.
-  private ring = new Uint8Array(RING_BYTES);
-  private ringUsed = 0;
-  private layout = new Int32Array(2 * SEND_BATCH);
-  private addresses = new Uint8Array(ADDRESS_BYTES * SEND_BATCH);
-  private families = new Uint8Array(SEND_BATCH);
-  private dones: (((error: Error | null) => void) | undefined)[] = [];
-  private targets: string[] = [];
-  private queued = 0;
-  private sentUpTo = 0;
+  /** The batch being filled, then the full ones waiting, in order. */
+  private filling: SendBatch | undefined;
+  private readonly waiting: SendBatch[] = [];
+  private readonly spare: SendBatch[] = [];
+  private inFlight = 0;
+  /** Bytes queued and not yet left. */
+  private queuedBytes = 0;
   private flushQueued = false;
   private retry: NodeJS.Immediate | undefined;
   private lastAddress = '';
-  private lastAddressBytes = new Uint8Array(ADDRESS_BYTES);
+  private readonly lastAddressBytes = new Uint8Array(ADDRESS_BYTES);
 
   // Receiving.
   private readonly slotBytes: number;
@@ -120,23 +157,31 @@ class NativeChannel implements RawChannel {
     if (length > MAX_RAW_PACKET) throw packetTooLarge(length);
     if (length === 0) throw new PortscoutError('ERR_INVALID_OPTION', 'An empty raw packet cannot be sent.');
     if (address !== this.lastAddress) this.rememberAddress(address);
-    if (this.ringUsed + length > this.ring.length && !this.makeRoom(length)) {
-      done(new PortscoutError('ERR_SEND_QUEUE_FULL', `The raw ${this.protocol} socket's send queue is full (${this.ringUsed} bytes wait for the kernel); the probe to ${address} was not sent.`));
+    if (this.queuedBytes + length > MAX_QUEUED_BYTES) {
+      done(new PortscoutError('ERR_SEND_QUEUE_FULL', `The raw ${this.protocol} socket's send queue is full (${this.queuedBytes} bytes wait for the kernel); the probe to ${address} was not sent.`));
       return;
     }
-    const index = this.queued; // slot in the per-packet arrays (from the last reset)
-    this.ensureSlots(index + 1);
-    this.ring.set(packet, this.ringUsed);
-    this.layout[2 * index] = this.ringUsed;
-    this.layout[2 * index + 1] = length;
-    this.addresses.set(this.lastAddressBytes, ADDRESS_BYTES * index);
-    this.families[index] = this.family;
-    this.dones[index] = done;
-    this.targets[index] = address;
-    this.ringUsed += length;
-    this.queued++;
-    if (this.queued - this.sentUpTo >= SEND_BATCH && this.retry === undefined) this.flush();
-    else if (!this.flushQueued && this.retry === undefined) {
+    let batch = this.filling;
+    if (batch && !batch.fits(length)) {
+      this.waiting.push(batch);
+      batch = undefined;
+    }
+    if (!batch) batch = this.filling = this.spare.pop() ?? new SendBatch();
+    const index = batch.count++;
+    batch.packets.set(packet, batch.bytes);
+    batch.layout[2 * index] = batch.bytes;
+    batch.layout[2 * index + 1] = length;
+    batch.addresses.set(this.lastAddressBytes, ADDRESS_BYTES * index);
+    batch.families[index] = this.family;
+    batch.dones[index] = done;
+    batch.targets[index] = address;
+    batch.bytes += length;
+    this.queuedBytes += length;
+    if (batch.count === SEND_BATCH) {
+      this.waiting.push(batch);
+      this.filling = undefined;
+      this.pump();
+    } else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushSoon);
     }
@@ -144,8 +189,18 @@ class NativeChannel implements RawChannel {
 
   private readonly flushSoon = (): void => {
     this.flushQueued = false;
-    if (this.retry === undefined) this.flush();
+    // While a batch is out, the next one keeps filling: it leaves when full or when that batch is back.
+    if (this.inFlight === 0) this.closeFilling();
+    this.pump();
   };
+
+  /** The batch being filled joins the waiting ones. */
+  private closeFilling(): void {
+    if (this.filling && this.filling.count > 0) {
+      this.waiting.push(this.filling);
+      this.filling = undefined;
+    }
+  }
 
   /** Parses a destination once per change of address; a mismatch of family is the caller's error. */
   private rememberAddress(address: string): void {
@@ -159,80 +214,67 @@ class NativeChannel implements RawChannel {
     this.lastAddress = address;
   }
 
-  /** Grows the per-packet arrays to hold `slots` packets. */
-  private ensureSlots(slots: number): void {
-    if (slots <= this.families.length) return;
-    const size = Math.max(slots, this.families.length * 2);
-    const layout = new Int32Array(2 * size);
-    layout.set(this.layout);
-    this.layout = layout;
-    const addresses = new Uint8Array(ADDRESS_BYTES * size);
-    addresses.set(this.addresses);
-    this.addresses = addresses;
-    const families = new Uint8Array(size);
-    families.set(this.families);
-    this.families = families;
-  }
-
-  /** Room for `length` more bytes: compacts the ring, or grows it up to the bound. */
-  private makeRoom(length: number): boolean {
-    if (this.sentUpTo === this.queued) {
-      this.resetRing();
-      if (length <= this.ring.length) return true;
+  /** Starts sending the waiting batches, in order, up to {@link BATCHES_IN_FLIGHT} at a time. */
+  private pump(): void {
+    for (const batch of this.waiting) {
+      if (!this.open || this.retry !== undefined || this.inFlight >= BATCHES_IN_FLIGHT) return;
+      if (!batch.out) this.launch(batch);
     }
-    let size = this.ring.length;
-    while (size < this.ringUsed + length) size *= 2;
-    if (size > MAX_RING_BYTES) return false;
-    const ring = new Uint8Array(size);
-    ring.set(this.ring.subarray(0, this.ringUsed));
-    this.ring = ring;
-    return true;
   }
 
-  private resetRing(): void {
-    this.ringUsed = 0;
-    this.queued = 0;
-    this.sentUpTo = 0;
-    this.dones.length = 0;
-    this.targets.length = 0;
+  private launch(batch: SendBatch): void {
+    const { start } = batch;
+    this.inFlight++;
+    batch.out = true;
+    if (SEND_ON_THREAD_POOL === false) {
+      this.sent(batch, this.io.sendBatch(this.handle, batch.packets, batch.layout.subarray(2 * start), batch.addresses.subarray(ADDRESS_BYTES * start), batch.families.subarray(start), batch.count - start));
+      return;
+    }
+    this.io.sendBatchAsync(
+      this.handle,
+      batch.packets,
+      batch.layout.subarray(2 * start),
+      batch.addresses.subarray(ADDRESS_BYTES * start),
+      batch.families.subarray(start),
+      batch.count - start,
+      (result) => this.sent(batch, result),
+    );
   }
 
-  /** Hands the waiting packets to the kernel, a batch per call, until it has no room. */
-  private flush(): void {
-    while (this.open && this.sentUpTo < this.queued) {
-      const start = this.sentUpTo;
-      const count = Math.min(this.queued - start, SEND_BATCH);
-      const result = this.io.sendBatch(
-        this.handle,
-        this.ring,
-        this.layout.subarray(2 * start),
-        this.addresses.subarray(ADDRESS_BYTES * start),
-        this.families.subarray(start),
-        count,
-      );
-      if (result > 0) {
-        this.sentUpTo = start + result;
-        for (let i = start; i < start + result; i++) this.settle(i, null);
-        continue;
-      }
-      if (result === -EAGAIN || result === -ENOBUFS) {
-        // No room in the kernel now: go again after a turn of the event loop (replies are read meanwhile).
-        this.retry = setImmediate(() => {
-          this.retry = undefined;
-          this.flush();
-        });
-        return;
-      }
+  /** A batch's `sendmmsg` returned: settle what left (or failed), send the rest again, or retire the batch. */
+  private sent(batch: SendBatch, result: number): void {
+    this.inFlight--;
+    batch.out = false;
+    if (!this.open || result === -ECANCELED) return;
+    const start = batch.start;
+    if (result > 0) {
+      batch.start = start + result;
+      for (let i = start; i < batch.start; i++) this.settle(batch, i, null);
+    } else if (result === -EAGAIN || result === -ENOBUFS) {
+      // No room in the kernel now: go again after a turn of the event loop (replies are read meanwhile).
+      this.retry ??= setImmediate(() => {
+        this.retry = undefined;
+        this.pump();
+      });
+    } else {
       // The kernel refused the first packet: it never left; the others go on.
-      this.sentUpTo = start + 1;
-      this.settle(start, sendFailed(this.targets[start] ?? '', result === 0 ? -22 : result));
+      batch.start = start + 1;
+      this.settle(batch, start, sendFailed(batch.targets[start] ?? '', result === 0 ? -22 : result));
     }
-    if (this.sentUpTo === this.queued) this.resetRing();
+    if (batch.start >= batch.count) {
+      const at = this.waiting.indexOf(batch);
+      if (at >= 0) this.waiting.splice(at, 1);
+      batch.reset();
+      if (this.spare.length < SPARE_BATCHES) this.spare.push(batch);
+    }
+    if (this.inFlight === 0) this.closeFilling();
+    this.pump();
   }
 
-  private settle(index: number, error: Error | null): void {
-    const done = this.dones[index];
-    this.dones[index] = undefined;
+  private settle(batch: SendBatch, index: number, error: Error | null): void {
+    const done = batch.dones[index];
+    batch.dones[index] = undefined;
+    this.queuedBytes -= batch.layout[2 * index + 1] as number;
     done?.(error);
   }
 
@@ -293,10 +335,14 @@ class NativeChannel implements RawChannel {
     if (this.retry !== undefined) clearImmediate(this.retry);
     this.retry = undefined;
     this.io.close(this.handle);
-    const waiting = this.queued - this.sentUpTo;
-    const start = this.sentUpTo;
-    this.sentUpTo = this.queued;
-    for (let i = start; i < start + waiting; i++) this.settle(i, channelClosed(this.family, this.protocol));
-    this.resetRing();
+    // Batches still on the pool finish there (the addon closes the descriptor after them); none of theirs settles twice.
+    const batches = this.filling ? [...this.waiting, this.filling] : [...this.waiting];
+    this.waiting.length = 0;
+    this.filling = undefined;
+    const closed = channelClosed(this.family, this.protocol);
+    for (const batch of batches) {
+      for (let i = batch.start; i < batch.count; i++) this.settle(batch, i, closed);
+      batch.start = batch.count;
+    }
   }
 }

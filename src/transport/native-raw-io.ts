@@ -30,6 +30,16 @@ export interface NativeRawIo {
   watch(handle: NativeRawHandle, onReadable: ((status: number) => void) | null): void;
   /** Sends `count` packets laid out as (offset, length) pairs; returns how many left, or -errno for the first. */
   sendBatch(handle: NativeRawHandle, packets: Uint8Array, layout: Int32Array, addresses: Uint8Array, families: Uint8Array, count: number): number;
+  /** The same on a thread of libuv's pool; `done(result)` runs on the main thread. The buffers must stay unchanged until then. */
+  sendBatchAsync(
+    handle: NativeRawHandle,
+    packets: Uint8Array,
+    layout: Int32Array,
+    addresses: Uint8Array,
+    families: Uint8Array,
+    count: number,
+    done: (result: number) => void,
+  ): void;
   /** Reads up to `maxCount` datagrams into `slotBytes`-sized slots; returns how many, 0 when none waits, or -errno. */
   recvBatch(handle: NativeRawHandle, slab: Uint8Array, slotBytes: number, maxCount: number, meta: Int32Array, sources: Uint8Array): number;
   /** Closes the socket (twice is allowed). */
@@ -58,7 +68,7 @@ function load(): NativeRawIo | Error {
   for (const candidate of CANDIDATES) {
     try {
       const module = require(candidate) as Partial<NativeRawIo>;
-      if (typeof module.open === 'function' && typeof module.sendBatch === 'function' && typeof module.recvBatch === 'function') {
+      if (typeof module.open === 'function' && typeof module.sendBatch === 'function' && typeof module.sendBatchAsync === 'function' && typeof module.recvBatch === 'function') {
         loaded = module as NativeRawIo;
         return loaded;
       }

@@ -7,6 +7,7 @@
 import { nativeRawIo } from './native-raw-io.js';
 import { openNativeChannel } from './native-channel.js';
 import { openRawSocketChannel } from './raw-socket-channel.js';
+import { isRawSocketAvailable } from './raw-socket-loader.js';
 import type { RawChannel, RawChannelHandlers, RawChannelProtocol } from './raw-channel.js';
 
 /**
@@ -21,3 +22,23 @@ export function openRawChannel(family: 4 | 6, protocol: RawChannelProtocol, rece
   return openRawSocketChannel(family, protocol, receiveBufferBytes, handlers);
 }
 
+
+/**
+ * Which raw I/O this process's raw scans use: `'native'` (portscout's own
+ * addon: batched `sendmmsg`/`recvmmsg`, IPv6 hop limits), `'raw-socket'` (the
+ * fallback package), or undefined when neither loads (raw scans then throw
+ * `ERR_RAW_UNAVAILABLE`). `PORTSCOUT_RAW_IO=raw-socket` turns the addon off.
+ *
+ * @throws PortscoutError `ERR_RAW_UNAVAILABLE` when `PORTSCOUT_RAW_IO=native` and the addon does not load;
+ *   `ERR_INVALID_OPTION` for a value of `PORTSCOUT_RAW_IO` it does not know.
+ *
+ * @example
+ * ```ts
+ * import { rawIoInUse } from 'portscout';
+ * console.log(rawIoInUse() ?? 'connect scans only');
+ * ```
+ */
+export function rawIoInUse(): 'native' | 'raw-socket' | undefined {
+  if (nativeRawIo()) return 'native';
+  return isRawSocketAvailable() ? 'raw-socket' : undefined;
+}

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { forceRawIo, nativeRawIo, type NativeRawIo } from '../../src/transport/native-raw-io.js';
-import { openNativeChannel, MAX_RING_BYTES } from '../../src/transport/native-channel.js';
+import { openNativeChannel, MAX_QUEUED_BYTES } from '../../src/transport/native-channel.js';
 import type { RawChannelHandlers } from '../../src/transport/raw-channel.js';
 import { buildIcmpv4Message, buildIcmpv6Message, buildIpv4Packet, parseIcmpv4Message, parseIcmpv6Message, readIpv4Envelope } from '../../src/wire/index.js';
 
@@ -132,16 +132,14 @@ describe.skipIf(skip)('native raw I/O addon (loopback)', () => {
   it('holds packets while the kernel has no room, fails with ERR_SEND_QUEUE_FULL past its bound, and fails the rest on close', async () => {
     // The kernel's refusal is simulated: the addon reports EAGAIN for every batch.
     let attempts = 0;
-    const full = withSendBatch(() => (attempts++, -11));
+    const full = withSendBatch((_h, _p, _l, _a, _f, _c, done) => setImmediate(() => done((attempts++, -11))));
     const channel = openNativeChannel(full, 4, 'icmp', 0, collector().handlers);
     const packet = new Uint8Array(60_000);
     packet[0] = 0x45;
     const results: (string | null)[] = [];
-    const sends = Math.ceil(MAX_RING_BYTES / packet.length) + 5;
+    const sends = Math.ceil(MAX_QUEUED_BYTES / packet.length) + 5;
     for (let i = 0; i < sends; i++) channel.send(packet, '127.0.0.1', (error) => results.push(error ? ((error as { code?: string }).code ?? 'no code') : null));
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(attempts).toBeGreaterThan(1);
+    await until(() => attempts >= 3);
     expect(results.length).toBeGreaterThan(0);
     expect(results.every((code) => code === 'ERR_SEND_QUEUE_FULL')).toBe(true);
     const refused = results.length;
@@ -150,9 +148,28 @@ describe.skipIf(skip)('native raw I/O addon (loopback)', () => {
     expect(results.slice(refused).every((code) => code === 'ERR_RAW_SOCKET_CLOSED')).toBe(true);
   });
 
+  it('closing with batches still on the thread pool settles every packet once and leaks nothing', async () => {
+    const { handlers } = collector();
+    const channel = openNativeChannel(addon!, 4, 'icmp', 0, handlers);
+    const settled = new Map<number, number>();
+    for (let sequence = 0; sequence < 500; sequence++) {
+      const echo = buildIcmpv4Message({ kind: 'echo-request', identifier: ECHO_ID, sequence, data: new Uint8Array(8) });
+      channel.send(buildIpv4Packet({ source: '127.0.0.1', destination: '127.0.0.1', protocol: 1, ttl: 64 }, echo), '127.0.0.1', () =>
+        settled.set(sequence, (settled.get(sequence) ?? 0) + 1),
+      );
+    }
+    await Promise.resolve();
+    channel.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled.size).toBe(500);
+    expect([...settled.values()].every((times) => times === 1)).toBe(true);
+  });
+
   it('a packet the kernel refuses fails alone; the rest of its batch leaves', async () => {
     let calls = 0;
-    const partial = withSendBatch((handle, packets, layout, addresses, families, count) => (calls++ === 0 ? -1 : addon!.sendBatch(handle, packets, layout, addresses, families, count)));
+    const partial = withSendBatch((handle, packets, layout, addresses, families, count, done) =>
+      calls++ === 0 ? setImmediate(() => done(-1)) : addon!.sendBatchAsync(handle, packets, layout, addresses, families, count, done),
+    );
     const channel = openNativeChannel(partial, 4, 'icmp', 0, collector().handlers);
     try {
       const results: (string | null)[] = [];
@@ -196,9 +213,9 @@ describe.skipIf(skip)('native raw I/O addon (loopback)', () => {
   });
 });
 
-/** The addon with its sendBatch replaced (its exports are read-only and not enumerable: no spread). */
-function withSendBatch(sendBatch: NativeRawIo['sendBatch']): NativeRawIo {
-  return Object.create(addon!, { sendBatch: { value: sendBatch } }) as NativeRawIo;
+/** The addon with its sendBatchAsync replaced (its exports are read-only and not enumerable: no spread). */
+function withSendBatch(sendBatchAsync: NativeRawIo['sendBatchAsync']): NativeRawIo {
+  return Object.create(addon!, { sendBatchAsync: { value: sendBatchAsync } }) as NativeRawIo;
 }
 
 function replyOf(received: Received): { kind: string; sequence?: number } | undefined {

@@ -46,6 +46,8 @@ typedef struct channel {
   int family; /* AF_INET or AF_INET6 */
   int closed;
   int watching;
+  /* Batches being sent on the thread pool; the descriptor closes when the last one is done. */
+  int inflight;
   uv_poll_t *poll;
   napi_env env;
   napi_ref on_readable;
@@ -110,8 +112,10 @@ static void channel_close(channel_t *channel) {
     channel->poll = NULL;
   }
   channel->watching = 0;
-  close(channel->fd);
-  channel->fd = -1;
+  if (channel->inflight == 0) {
+    close(channel->fd);
+    channel->fd = -1;
+  }
   if (channel->on_readable) {
     napi_delete_reference(channel->env, channel->on_readable);
     channel->on_readable = NULL;
@@ -303,10 +307,80 @@ static socklen_t fill_address(const channel_t *channel, const uint8_t *bytes, st
   return sizeof *in6;
 }
 
+/* A batch of packets, its message headers built: what sendmmsg takes. */
+typedef struct batch {
+  int count;
+  struct mmsghdr *messages;
+  struct iovec *vectors;
+  struct sockaddr_storage *targets;
+} batch_t;
+
+static void batch_free(batch_t *batch) {
+  free(batch->messages);
+  free(batch->vectors);
+  free(batch->targets);
+  batch->messages = NULL;
+  batch->vectors = NULL;
+  batch->targets = NULL;
+}
+
 /*
- * sendBatch(handle, packets: Uint8Array, layout: Int32Array, addresses: Uint8Array, families: Uint8Array, count)
- *   layout holds (offset, length) per packet in `packets`; addresses 16 bytes per
- *   packet; families the family (4 or 6) each address was written for.
+ * Reads (handle, packets: Uint8Array, layout: Int32Array, addresses: Uint8Array,
+ * families: Uint8Array, count) and builds the batch; throws and returns NULL on
+ * bad input. layout holds (offset, length) per packet in `packets`; addresses
+ * 16 bytes per packet; families the family (4 or 6) each address was written for.
+ */
+static channel_t *read_batch(napi_env env, napi_value *argv, batch_t *batch) {
+  channel_t *channel = open_channel_arg(env, argv[0]);
+  if (!channel) return NULL;
+  uint8_t *packets, *addresses, *families;
+  size_t packets_length, addresses_length, families_length, layout_count;
+  int32_t *layout;
+  int32_t count;
+  if (!get_bytes(env, argv[1], &packets, &packets_length)) return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: packets must be a Uint8Array.");
+  if (!get_int32_array(env, argv[2], &layout, &layout_count)) return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: layout must be an Int32Array.");
+  if (!get_bytes(env, argv[3], &addresses, &addresses_length)) return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: addresses must be a Uint8Array.");
+  if (!get_bytes(env, argv[4], &families, &families_length)) return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: families must be a Uint8Array.");
+  if (!get_int(env, argv[5], &count) || count < 0) return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: count must be a non-negative integer.");
+  if (count > MAX_BATCH) return (void *)throw_coded(env, "ERR_NATIVE_BATCH_TOO_LARGE", "sendBatch: at most 256 packets per batch.");
+  if ((size_t)count * 2 > layout_count || (size_t)count * ADDRESS_BYTES > addresses_length || (size_t)count > families_length)
+    return (void *)throw_coded(env, "ERR_NATIVE_BATCH_TOO_LARGE", "sendBatch: count is larger than the layout, addresses or families given.");
+  int want = channel->family == AF_INET ? 4 : 6;
+  for (int32_t i = 0; i < count; i++) {
+    int32_t offset = layout[2 * i], length = layout[2 * i + 1];
+    if (length > MAX_PACKET) return (void *)throw_coded(env, "ERR_NATIVE_PACKET_TOO_LARGE", "sendBatch: a packet is larger than 65,535 bytes.");
+    if (offset < 0 || length <= 0 || (size_t)offset + (size_t)length > packets_length)
+      return (void *)throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: a packet's offset and length lie outside the packets buffer.");
+    if (families[i] != want) return (void *)throw_coded(env, "ERR_NATIVE_FAMILY_MISMATCH", want == 4 ? "sendBatch: an IPv6 address on an IPv4 socket." : "sendBatch: an IPv4 address on an IPv6 socket.");
+  }
+  batch->count = count;
+  size_t slots = count > 0 ? (size_t)count : 1;
+  batch->messages = calloc(slots, sizeof *batch->messages);
+  batch->vectors = calloc(slots, sizeof *batch->vectors);
+  batch->targets = calloc(slots, sizeof *batch->targets);
+  if (!batch->messages || !batch->vectors || !batch->targets) {
+    batch_free(batch);
+    return (void *)throw_errno(env, "sendBatch", ENOMEM);
+  }
+  for (int32_t i = 0; i < count; i++) {
+    batch->vectors[i].iov_base = packets + layout[2 * i];
+    batch->vectors[i].iov_len = (size_t)layout[2 * i + 1];
+    batch->messages[i].msg_hdr.msg_name = &batch->targets[i];
+    batch->messages[i].msg_hdr.msg_namelen = fill_address(channel, addresses + (size_t)i * ADDRESS_BYTES, &batch->targets[i]);
+    batch->messages[i].msg_hdr.msg_iov = &batch->vectors[i];
+    batch->messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  return channel;
+}
+
+static int send_batch(int fd, batch_t *batch) {
+  if (batch->count == 0) return 0;
+  int sent = sendmmsg(fd, batch->messages, (unsigned)batch->count, MSG_DONTWAIT);
+  return sent < 0 ? -errno : sent;
+}
+
+/*
+ * sendBatch(handle, packets, layout, addresses, families, count), on this thread.
  * Returns how many packets the kernel took from the front of the batch (as
  * sendmmsg), or -errno when it refused the first one (-EAGAIN: try again later).
  */
@@ -315,42 +389,95 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 6) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: expected (handle, packets, layout, addresses, families, count).");
-  channel_t *channel = open_channel_arg(env, argv[0]);
+  batch_t batch = {0};
+  channel_t *channel = read_batch(env, argv, &batch);
   if (!channel) return NULL;
-  uint8_t *packets, *addresses, *families;
-  size_t packets_length, addresses_length, families_length, layout_count;
-  int32_t *layout;
-  int32_t count;
-  if (!get_bytes(env, argv[1], &packets, &packets_length)) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: packets must be a Uint8Array.");
-  if (!get_int32_array(env, argv[2], &layout, &layout_count)) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: layout must be an Int32Array.");
-  if (!get_bytes(env, argv[3], &addresses, &addresses_length)) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: addresses must be a Uint8Array.");
-  if (!get_bytes(env, argv[4], &families, &families_length)) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: families must be a Uint8Array.");
-  if (!get_int(env, argv[5], &count) || count < 0) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: count must be a non-negative integer.");
-  if (count > MAX_BATCH) return throw_coded(env, "ERR_NATIVE_BATCH_TOO_LARGE", "sendBatch: at most 256 packets per batch.");
-  if ((size_t)count * 2 > layout_count || (size_t)count * ADDRESS_BYTES > addresses_length || (size_t)count > families_length)
-    return throw_coded(env, "ERR_NATIVE_BATCH_TOO_LARGE", "sendBatch: count is larger than the layout, addresses or families given.");
-  int want = channel->family == AF_INET ? 4 : 6;
-  struct mmsghdr messages[MAX_BATCH];
-  struct iovec vectors[MAX_BATCH];
-  struct sockaddr_storage targets[MAX_BATCH];
-  for (int32_t i = 0; i < count; i++) {
-    int32_t offset = layout[2 * i], length = layout[2 * i + 1];
-    if (length > MAX_PACKET) return throw_coded(env, "ERR_NATIVE_PACKET_TOO_LARGE", "sendBatch: a packet is larger than 65,535 bytes.");
-    if (offset < 0 || length <= 0 || (size_t)offset + (size_t)length > packets_length)
-      return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatch: a packet's offset and length lie outside the packets buffer.");
-    if (families[i] != want) return throw_coded(env, "ERR_NATIVE_FAMILY_MISMATCH", want == 4 ? "sendBatch: an IPv6 address on an IPv4 socket." : "sendBatch: an IPv4 address on an IPv6 socket.");
-    vectors[i].iov_base = packets + offset;
-    vectors[i].iov_len = (size_t)length;
-    memset(&messages[i], 0, sizeof messages[i]);
-    messages[i].msg_hdr.msg_name = &targets[i];
-    messages[i].msg_hdr.msg_namelen = fill_address(channel, addresses + (size_t)i * ADDRESS_BYTES, &targets[i]);
-    messages[i].msg_hdr.msg_iov = &vectors[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
+  int result = send_batch(channel->fd, &batch);
+  batch_free(&batch);
+  napi_value value;
+  CHECK(napi_create_int32(env, result, &value));
+  return value;
+}
+
+/* One sendBatchAsync call, from the main thread to the thread pool and back. */
+typedef struct send_work {
+  napi_async_work work;
+  napi_ref handle;
+  napi_ref callback;
+  channel_t *channel;
+  int fd;
+  batch_t batch;
+  int result;
+} send_work_t;
+
+static void send_execute(napi_env env, void *data) {
+  send_work_t *job = data;
+  job->result = send_batch(job->fd, &job->batch);
+}
+
+static void send_complete(napi_env env, napi_status status, void *data) {
+  send_work_t *job = data;
+  channel_t *channel = job->channel;
+  channel->inflight--;
+  if (channel->closed && channel->inflight == 0 && channel->fd >= 0) {
+    close(channel->fd);
+    channel->fd = -1;
   }
-  int sent = count == 0 ? 0 : sendmmsg(channel->fd, messages, (unsigned)count, MSG_DONTWAIT);
-  napi_value result;
-  CHECK(napi_create_int32(env, sent < 0 ? -errno : sent, &result));
-  return result;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) == napi_ok) {
+    napi_value callback, global, argv[1], result;
+    if (napi_get_reference_value(env, job->callback, &callback) == napi_ok && callback && napi_get_global(env, &global) == napi_ok &&
+        napi_create_int32(env, status == napi_ok ? job->result : -ECANCELED, &argv[0]) == napi_ok) {
+      if (napi_call_function(env, global, callback, 1, argv, &result) == napi_pending_exception) {
+        napi_value error;
+        if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+      }
+    }
+    napi_close_handle_scope(env, scope);
+  }
+  napi_delete_reference(env, job->callback);
+  napi_delete_reference(env, job->handle);
+  napi_delete_async_work(env, job->work);
+  batch_free(&job->batch);
+  free(job);
+}
+
+/*
+ * sendBatchAsync(handle, packets, layout, addresses, families, count, done(result)):
+ * the same send on a thread of the libuv pool, so that the kernel's work (on
+ * a veth link, the receiving stack's too) runs beside JavaScript. The buffers
+ * must not change until done is called (with sendBatch's result).
+ */
+static napi_value js_send_batch_async(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatchAsync: expected (handle, packets, layout, addresses, families, count, done).");
+  napi_valuetype type;
+  CHECK(napi_typeof(env, argv[6], &type));
+  if (type != napi_function) return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "sendBatchAsync: done must be a function.");
+  send_work_t *job = calloc(1, sizeof *job);
+  if (!job) return throw_errno(env, "sendBatchAsync", ENOMEM);
+  channel_t *channel = read_batch(env, argv, &job->batch);
+  if (!channel) {
+    free(job);
+    return NULL;
+  }
+  job->channel = channel;
+  job->fd = channel->fd;
+  napi_value name;
+  if (napi_create_reference(env, argv[0], 1, &job->handle) != napi_ok || napi_create_reference(env, argv[6], 1, &job->callback) != napi_ok ||
+      napi_create_string_utf8(env, "portscout:sendmmsg", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, send_execute, send_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    if (job->callback) napi_delete_reference(env, job->callback);
+    if (job->handle) napi_delete_reference(env, job->handle);
+    batch_free(&job->batch);
+    free(job);
+    return throw_coded(env, "ERR_NATIVE_INTERNAL", "sendBatchAsync: could not queue the work.");
+  }
+  channel->inflight++;
+  return NULL;
 }
 
 /*
@@ -465,6 +592,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL},
+      {"sendBatchAsync", NULL, js_send_batch_async, NULL, NULL, NULL, napi_default, NULL},
       {"recvBatch", NULL, js_recv_batch, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"fd", NULL, js_fd, NULL, NULL, NULL, napi_default, NULL},
