@@ -20,7 +20,8 @@
  * a line when there is none) sends the same SYNs with one `sendto` per
  * packet, and with `sendmmsg`/`recvmmsg` in batches of 32, about 1,000 in
  * flight, and times the last reply (issue 14's goal: portscout within 1.5x
- * of the batched floor).
+ * of the batched floor), and the same SYN scan on the raw-socket fallback
+ * (PORTSCOUT_RAW_IO=raw-socket), for what the native addon gains.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -75,6 +76,8 @@ async function floorRun(lab: Lab, binary: string, mode: 'sendto' | 'mmsg'): Prom
 }
 
 const floorRuns: Record<'sendto' | 'mmsg', number[]> = { sendto: [], mmsg: [] };
+/** SYN scan durations on the raw-socket fallback (PORTSCOUT_RAW_IO=raw-socket), in the same runs. */
+const fallbackSeconds: number[] = [];
 let floorBinary: string | undefined;
 
 async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConnectScan' | 'udpScan', nmapFlag: string, ports: string, portList: number[], protocol: 'tcp' | 'udp'): Promise<void> {
@@ -87,6 +90,12 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
   for (let run = 0; run < runs; run++) {
     if (scanner === 'tcpSynScan' && floorBinary) {
       for (const mode of ['sendto', 'mmsg'] as const) floorRuns[mode].push((await floorRun(lab, floorBinary, mode)).seconds);
+    }
+    if (scanner === 'tcpSynScan') {
+      // The same scan on the raw-socket fallback (the addon forced off), for the addon's share.
+      const fallback = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true, compact: true, env: { PORTSCOUT_RAW_IO: 'raw-socket' } });
+      if (fallback.errors.length > 0) throw new Error(`${name} on raw-socket: ${JSON.stringify(fallback.errors)}`);
+      fallbackSeconds.push(fallback.stats.durationMs / 1000);
     }
     const ours = await scanInLab(lab, scanner, { targets: target, ports, skipDiscovery: true, timing: 'T4' }, { timeoutMs: 600_000, dist: true, compact: true });
     if (ours.errors.length > 0) throw new Error(`${name}: ${JSON.stringify(ours.errors)}`);
@@ -109,6 +118,10 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
     judge('SYN scan 1-65535 within 1.5x of the batched C floor', seconds <= 1.5 * batched, `${fmt(seconds)} s against ${fmt(batched, 3)} s: ${fmt(seconds / batched)}x; floor runs sendmmsg ${floorRuns.mmsg.map((v) => fmt(v, 3)).join(' ')}, sendto ${floorRuns.sendto.map((v) => fmt(v, 3)).join(' ')}`);
     rows.push(['C floor, one sendto per SYN', fmt(median(floorRuns.sendto), 3), '-', '-', fmt(65535 / median(floorRuns.sendto), 0), '-', 'bench/syn-floor.c, ~1000 in flight, time of the last reply']);
     rows.push(['C floor, sendmmsg/recvmmsg x32', fmt(batched, 3), '-', '-', fmt(65535 / batched, 0), '-', 'the same, batched']);
+    if (fallbackSeconds.length > 0) {
+      const onRawSocket = median(fallbackSeconds);
+      rows.push(['SYN scan on raw-socket (fallback)', fmt(onRawSocket), '-', '-', fmt(65536 / onRawSocket, 0), '-', `PORTSCOUT_RAW_IO=raw-socket, median of ${fallbackSeconds.length}: ${fmt(onRawSocket / batched)}x the batched floor; runs ${fallbackSeconds.map((v) => fmt(v)).join(' ')}`]);
+    }
   }
   if (scanner === 'tcpConnectScan') judge('connect scan no slower than nmap -sT -T4, same states', ratio <= 1 && diffCount === 0, `median ratio ${fmt(ratio)}${spread}`);
   const stats = last!.stats;
