@@ -132,7 +132,7 @@ describe.skipIf(skip)('native raw I/O addon (loopback)', () => {
   it('holds packets while the kernel has no room, fails with ERR_SEND_QUEUE_FULL past its bound, and fails the rest on close', async () => {
     // The kernel's refusal is simulated: the addon reports EAGAIN for every batch.
     let attempts = 0;
-    const full = withSendBatch((_h, _p, _l, _a, _f, _c, done) => setImmediate(() => done((attempts++, -11))));
+    const full = withSendBatch((_h, _p, _l, _a, _f, _c, done) => setImmediate(() => done((attempts++, -11))), () => (attempts++, -11));
     const channel = openNativeChannel(full, 4, 'icmp', 0, collector().handlers);
     const packet = new Uint8Array(60_000);
     packet[0] = 0x45;
@@ -213,9 +213,9 @@ describe.skipIf(skip)('native raw I/O addon (loopback)', () => {
   });
 });
 
-/** The addon with its sendBatchAsync replaced (its exports are read-only and not enumerable: no spread). */
-function withSendBatch(sendBatchAsync: NativeRawIo['sendBatchAsync']): NativeRawIo {
-  return Object.create(addon!, { sendBatchAsync: { value: sendBatchAsync } }) as NativeRawIo;
+/** The addon with its sendBatchAsync replaced (its exports are read-only and not enumerable: no spread); a backlog behind the batches out is sent with sendBatch. */
+function withSendBatch(sendBatchAsync: NativeRawIo['sendBatchAsync'], sendBatch: NativeRawIo['sendBatch'] = addon!.sendBatch): NativeRawIo {
+  return Object.create(addon!, { sendBatchAsync: { value: sendBatchAsync }, sendBatch: { value: sendBatch } }) as NativeRawIo;
 }
 
 function replyOf(received: Received): { kind: string; sequence?: number } | undefined {
