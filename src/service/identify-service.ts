@@ -6,7 +6,8 @@
  * the one nmap's sequential walk gives. A hard match ends it (the
  * exchanges still out are aborted); a softmatch narrows the probes left to
  * those that can find its service; a TLS answer starts over through TLS
- * (`tunnel: 'ssl'`). A TCP connection the service closes, silent, within
+ * (`tunnel: 'ssl'`), whose NULL probe is sent ahead (at once on a port in
+ * a probe's `sslports`). A TCP connection the service closes, silent, within
  * the NULL probe's `tcpwrappedms` is `tcpwrapped`.
  *
  * @module
@@ -15,9 +16,9 @@ import { setMaxListeners } from 'node:events';
 import type { ConnectionSlots } from './connection-slots.js';
 import { matchResponse, type MatchOutcome, type ServiceMatch } from './match-response.js';
 import { exchange, type ExchangeResult, type ExchangeTarget } from './probe-exchange.js';
-import type { ServiceProbe, ServiceProbeDatabase } from './probe-database.js';
+import { inPortRanges, type ServiceProbe, type ServiceProbeDatabase } from './probe-database.js';
 import { translationProgress } from './probe-file.js';
-import { probeCanFind, probesForPort } from './probe-plan.js';
+import { isExcluded, probeCanFind, probesForPort } from './probe-plan.js';
 
 /** nmap's wait for a probe without `totalwaitms`. */
 export const DEFAULT_PROBE_WAIT_MS = 5000;
@@ -87,7 +88,8 @@ export interface IdentifyOptions {
  */
 export async function identifyService(target: ServiceTarget, options: IdentifyOptions): Promise<ServiceIdentification> {
   // The walk through TLS starts before the in-order walk gets there: its NULL probe (the longest
-  // wait) as soon as an answer looks like a TLS record, the rest once an answer matches ssl. It is
+  // wait) at once on a port some probe's sslports lists, or else as soon as an answer looks like a
+  // TLS record; the rest once an answer matches ssl. It is
   // used only if the in-order walk ends on an ssl match, so the result stays nmap's; otherwise it
   // is closed when the in-order walk ends.
   const cancelTls = new AbortController();
@@ -103,7 +105,11 @@ export async function identifyService(target: ServiceTarget, options: IdentifyOp
     if (confirmed) openTls();
   };
   try {
-    const plain = await walk(target, options, false, headStart);
+    const plainWalk = walk(target, options, false, headStart);
+    // A port that a probe's sslports lists: the walk through TLS (its NULL probe) starts at once,
+    // queued right after the plain walk's first probe, instead of when an answer looks like TLS.
+    if (listedForTls(options.database, target)) headStart(false);
+    const plain = await plainWalk;
     if (plain.match?.name === 'ssl' && !plain.match.soft && target.protocol === 'tcp') {
       headStart(true);
       const tls = await (tlsWalk as Promise<ServiceIdentification>);
@@ -117,6 +123,23 @@ export async function identifyService(target: ServiceTarget, options: IdentifyOp
     cancelTls.abort();
     if (tlsWalk) await tlsWalk.catch(() => undefined);
   }
+}
+
+/**
+ * Whether a TCP port is listed in the `sslports` of one of the database's
+ * probes: a port where nmap expects TLS, whose walk through TLS (its NULL
+ * probe, the longest wait) detection starts at once rather than when an
+ * answer looks like TLS. Only a hint about where to spend a connection
+ * early: the walk is used only if the plain walk ends on an ssl match.
+ *
+ * @example
+ * ```ts
+ * listedForTls(database, { port: 8443, protocol: 'tcp' }); // true with nmap's file (GetRequest's sslports)
+ * ```
+ */
+export function listedForTls(database: ServiceProbeDatabase, target: { readonly port: number; readonly protocol: 'tcp' | 'udp' }): boolean {
+  if (target.protocol !== 'tcp' || isExcluded(database, 'tcp', target.port)) return false;
+  return database.probes.some((probe) => probe.protocol === 'tcp' && !probe.noPayload && inPortRanges(probe.sslPorts, target.port));
 }
 
 /**

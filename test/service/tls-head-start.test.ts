@@ -12,19 +12,20 @@ import { join } from 'node:path';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionSlots } from '../../src/service/connection-slots.js';
-import { identifyService, looksLikeTls } from '../../src/service/identify-service.js';
+import { identifyService, listedForTls, looksLikeTls } from '../../src/service/identify-service.js';
 import { parseServiceProbes } from '../../src/service/probe-file.js';
 
 /** A TLS alert (protocol_version), the answer the plain probe gets. */
 const ALERT = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
 
-function database(tlsName: string): ReturnType<typeof parseServiceProbes>['database'] {
+function database(tlsName: string, sslPorts?: number): ReturnType<typeof parseServiceProbes>['database'] {
   const { database, diagnostics } = parseServiceProbes(
     [
       'Probe TCP NULL q||',
       'totalwaitms 800',
       'Probe TCP Hello q|HELLO\\n|',
       'totalwaitms 800',
+      ...(sslPorts === undefined ? [] : [`sslports ${sslPorts}`]),
       `match ${tlsName} m|^\\x15\\x03| p/Alert/`,
       'match hellotls m|^hello tls\\n| p/Hello over TLS/',
     ].join('\n'),
@@ -42,6 +43,8 @@ describe('TLS head start', () => {
   /** Connections that began with a TLS ClientHello, and when (ms since the test's start). */
   let hellos: number[] = [];
   let t0 = 0;
+  /** How long the plain "HELLO" waits for its alert. */
+  let alertDelayMs = 0;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portscout-tls-'));
@@ -57,7 +60,7 @@ describe('TLS head start', () => {
       socket.on('error', () => {});
       socket.once('data', (data) => {
         if (data[0] !== 0x16) {
-          if (data.toString('latin1').startsWith('HELLO')) socket.write(ALERT);
+          if (data.toString('latin1').startsWith('HELLO')) setTimeout(() => socket.destroyed || socket.write(ALERT), alertDelayMs);
           return;
         }
         hellos.push(performance.now() - t0);
@@ -106,5 +109,40 @@ describe('TLS head start', () => {
     expect(hellos).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sockets.filter((s) => !s.destroyed && s.readyState === 'open')).toEqual([]);
+  });
+
+  it('knows the ports that a probe\'s sslports lists', () => {
+    expect(listedForTls(database('ssl', 8443), { port: 8443, protocol: 'tcp' })).toBe(true);
+    expect(listedForTls(database('ssl', 8443), { port: 8080, protocol: 'tcp' })).toBe(false);
+    expect(listedForTls(database('ssl', 8443), { port: 8443, protocol: 'udp' })).toBe(false);
+    expect(listedForTls(database('ssl'), { port: 8443, protocol: 'tcp' })).toBe(false);
+  });
+
+  it('starts the walk through TLS at once on a port in sslports, before any answer', async () => {
+    hellos = [];
+    alertDelayMs = 400;
+    t0 = performance.now();
+    try {
+      const found = await identifyService({ address: '127.0.0.1', family: 4, port, protocol: 'tcp' }, { database: database('ssl', port), intensity: 9, connections: new ConnectionSlots(8) });
+      const elapsed = performance.now() - t0;
+      expect(found.tls).toBe(true);
+      expect(found.match).toMatchObject({ name: 'hellotls', probe: 'Hello' });
+      // The ClientHello went out with the plain NULL probe, not after the alert (400 ms).
+      expect(hellos[0]).toBeLessThan(200);
+      // The TLS NULL's 800 ms overlapped the plain walk's: about one wait, not one after the alert.
+      expect(elapsed).toBeLessThan(1150);
+    } finally {
+      alertDelayMs = 0;
+    }
+  });
+
+  it('on a port outside sslports, starts TLS only once an answer looks like TLS', async () => {
+    hellos = [];
+    const { database: plainOnly } = parseServiceProbes(['Probe TCP NULL q||', 'totalwaitms 300', 'Probe TCP Hello q|HELLO\\n|', 'totalwaitms 300', 'match other m|^\\x15\\x03| p/Alert/'].join('\n'), { source: 'no-tls' });
+    // No sslports: the walk through TLS waits for the plain answer (an alert, which looks like TLS).
+    const found = await identifyService({ address: '127.0.0.1', family: 4, port, protocol: 'tcp' }, { database: plainOnly, intensity: 9, connections: new ConnectionSlots(8) });
+    expect(found.tls).toBe(false);
+    expect(found.match).toMatchObject({ name: 'other' });
+    expect(hellos).toHaveLength(1); // started by the alert (it looks like TLS), not before it
   });
 });
