@@ -26,10 +26,10 @@
  * @module
  */
 import type { NativeRawHandle, NativeRawIo } from './native-raw-io.js';
-import { MAX_RAW_PACKET, channelClosed, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
+import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
 import { rawOpenError } from './privileges.js';
 import { PortscoutError } from '../errors.js';
-import { formatIpv4Address, formatIpv6Address, ipAddressFamily, parseIpv4Address, parseIpv6Address } from '../wire/index.js';
+import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '../wire/index.js';
 
 /** Packets per `sendmmsg` call. */
 export const SEND_BATCH = 64;
@@ -210,13 +210,9 @@ class NativeChannel implements RawChannel {
 
   /** Parses a destination once per change of address; a mismatch of family is the caller's error. */
   private rememberAddress(address: string): void {
-    const family = ipAddressFamily(address);
-    if (family !== this.family) {
-      if (family === 0) throw new PortscoutError('ERR_INVALID_TARGET', `"${address}" is not an IP address; a raw packet goes to an address.`);
-      throw new PortscoutError('ERR_FAMILY_MISMATCH', `An IPv${family} address (${address}) cannot be sent to on the raw IPv${this.family} ${this.protocol} socket.`);
-    }
+    checkChannelAddress(this.family, this.protocol, address);
     this.lastAddressBytes.fill(0);
-    this.lastAddressBytes.set(family === 4 ? parseIpv4Address(address) : parseIpv6Address(address));
+    this.lastAddressBytes.set(this.family === 4 ? parseIpv4Address(address) : parseIpv6Address(address));
     this.lastAddress = address;
   }
 

@@ -13,6 +13,7 @@
  * @module
  */
 import { PortscoutError } from '../errors.js';
+import { ipAddressFamily } from '../wire/index.js';
 
 /** Protocols a raw channel carries. */
 export type RawChannelProtocol = 'tcp' | 'udp' | 'icmp';
@@ -63,4 +64,16 @@ export function packetTooLarge(length: number): PortscoutError {
 /** The coded error for a send on a closed channel. @internal */
 export function channelClosed(family: 4 | 6, protocol: RawChannelProtocol): PortscoutError {
   return new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} is closed.`);
+}
+
+/**
+ * Checks that `address` is an IP address of the channel's family.
+ * @throws PortscoutError `ERR_INVALID_TARGET` (not an address) or `ERR_FAMILY_MISMATCH`.
+ * @internal
+ */
+export function checkChannelAddress(family: 4 | 6, protocol: RawChannelProtocol, address: string): void {
+  const addressFamily = ipAddressFamily(address);
+  if (addressFamily === family) return;
+  if (addressFamily === 0) throw new PortscoutError('ERR_INVALID_TARGET', `"${address}" is not an IP address; a raw packet goes to an address.`);
+  throw new PortscoutError('ERR_FAMILY_MISMATCH', `An IPv${addressFamily} address (${address}) cannot be sent to on the raw IPv${family} ${protocol} socket.`);
 }

@@ -8,10 +8,8 @@
  */
 import { loadRawSocket, type RawSocketModule } from './raw-socket-loader.js';
 import { readAllOnReadable, sendNowOrQueue } from './raw-socket-direct.js';
-import { MAX_RAW_PACKET, channelClosed, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
+import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
 import { rawOpenError } from './privileges.js';
-import { PortscoutError } from '../errors.js';
-import { ipAddressFamily } from '../wire/index.js';
 
 const SOL_SOCKET = 1;
 const SO_RCVBUFFORCE = 33;
@@ -71,11 +69,7 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
     send(packet, address, done) {
       if (!open) throw channelClosed(family, protocol);
       if (packet.length > MAX_RAW_PACKET) throw packetTooLarge(packet.length);
-      const addressFamily = address === lastAddress ? family : ipAddressFamily(address);
-      if (addressFamily !== family) {
-        if (addressFamily === 0) throw new PortscoutError('ERR_INVALID_TARGET', `"${address}" is not an IP address; a raw packet goes to an address.`);
-        throw new PortscoutError('ERR_FAMILY_MISMATCH', `An IPv${addressFamily} address (${address}) cannot be sent to on the raw IPv${family} ${protocol} socket.`);
-      }
+      if (address !== lastAddress) checkChannelAddress(family, protocol, address);
       lastAddress = address;
       sendNowOrQueue(socket, packet, address, done);
     },
