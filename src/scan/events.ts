@@ -170,7 +170,8 @@ export interface StartEvent {
 }
 
 /**
- * How far a scan is, every `progressInterval` milliseconds when asked for.
+ * How far a scan is, every `progressInterval` milliseconds when asked for,
+ * and once more when the phase ends (`fraction` 1, just before `done` or the next phase).
  *
  * @example
  * ```ts

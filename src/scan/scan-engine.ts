@@ -536,7 +536,14 @@ export class ScanEngine implements ProberSink {
     if (this.options.priorStats) addStats(stats, this.options.priorStats);
     const plan = this.options.plan;
     // Every event before `done` has been handed over once the consumer reads it: the cursor is the plan's end.
-    this.queue.push(plan ? { type: 'done', stats, cursor: plan.cursorAt(plan.shardPairs) } : { type: 'done', stats });
+    const end = plan?.cursorAt(plan.shardPairs);
+    // With progress events, a last one says the phase is whole, even when it ended before the first tick.
+    if (this.options.progressIntervalMs !== undefined) {
+      const last = this.progress();
+      const total = this.options.total;
+      this.queue.push({ ...last, done: total, fraction: 1, etaMs: 0, ...(end ? { cursor: end } : {}) });
+    }
+    this.queue.push(end ? { type: 'done', stats, cursor: end } : { type: 'done', stats });
     this.stop();
   }
 
