@@ -3,7 +3,9 @@
  * out by plan position: the first probe of every port before the second
  * probe of any, and so on. A port whose early probes wait (a silent NULL
  * probe holds its connection for 6 s) then never holds back the first
- * probes of the host's other ports, as a first-come queue would.
+ * probes of the host's other ports, as a first-come queue would. Each port
+ * also has a limit of its own, so that one service never gets all of a
+ * host's connections.
  *
  * @module
  */
@@ -15,7 +17,8 @@ interface Waiting {
 
 /**
  * A limit on concurrent tasks, with the lowest priority number served first
- * (first come first served among equals).
+ * (first come first served among equals), optionally inside a wider limit
+ * (a port's connections within its host's).
  *
  * @example
  * ```ts
@@ -30,19 +33,24 @@ export class ConnectionSlots {
 
   /**
    * @param limit - tasks running at once (at least 1)
+   * @param parent - slots a task also needs once it has one of these (a port's within its host's): it waits for both
    * @example
    * ```ts
-   * new ConnectionSlots(8);
+   * const host = new ConnectionSlots(16);
+   * const port = new ConnectionSlots(8, host); // at most 8 for this port, 16 for all the host's ports
    * ```
    */
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly parent?: ConnectionSlots,
+  ) {}
 
   /** Tasks waiting for a slot. */
   get pending(): number {
     return this.waiting.length;
   }
 
-  /** Tasks running. */
+  /** Tasks holding a slot here (with a parent, some of them may still wait for one of its slots). */
   get running(): number {
     return this.active;
   }
@@ -62,6 +70,13 @@ export class ConnectionSlots {
    * ```
    */
   run<T>(priority: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const parent = this.parent;
+    // A slot here first, then the parent's: the order is the same for every task, so none waits on another in a cycle.
+    if (parent) return this.runHere(priority, () => parent.run(priority, task, signal), signal);
+    return this.runHere(priority, task, signal);
+  }
+
+  private runHere<T>(priority: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);

@@ -43,7 +43,11 @@ export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
   readonly allProbes?: boolean;
   /** Ports identified at once (default 32). */
   readonly concurrency?: number;
-  /** Connections to one host at once (default 8): a small service is not overwhelmed. */
+  /**
+   * Connections to one host at once (default 16), across its ports; one port
+   * (one service) gets at most 8 of them, so a small service is not
+   * overwhelmed. nmap runs every port of a host at once, one connection each.
+   */
   readonly hostConcurrency?: number;
   /**
    * The most time one pattern may run on one answer, in ms (default 100).
@@ -62,7 +66,9 @@ export interface DetectServicesOptions extends Partial<ConnectScanOptions> {
 export const MAX_BUFFERED_EVENTS = 1024;
 
 /** Connections to one host at once by default. */
-const DEFAULT_HOST_CONCURRENCY = 8;
+const DEFAULT_HOST_CONCURRENCY = 16;
+/** Connections to one port (one service) at once, within its host's. */
+const PORT_CONCURRENCY = 8;
 
 const SERVICE_OPTION_NAMES = new Set(['from', 'probes', 'intensity', 'allProbes', 'concurrency', 'hostConcurrency', 'matchBudgetMs']);
 
@@ -250,7 +256,7 @@ async function* detectionEvents(options: DetectServicesOptions): AsyncGenerator<
       host = new ConnectionSlots(options.hostConcurrency ?? DEFAULT_HOST_CONCURRENCY);
       hosts.set(port.address, host);
     }
-    const connections = host;
+    const connections = new ConnectionSlots(PORT_CONCURRENCY, host);
     pending++;
     counts.queued++;
     void ports(async () => identifyService({ address: port.address, family: port.family, port: port.port, protocol: port.protocol }, { database: await planned, ...((await early) ? {} : { translated }), intensity, connections, signal, onProbe, ...budget }))

@@ -1,9 +1,9 @@
 /**
  * Identifying the service behind one port, in nmap's order and with nmap's
  * answer, but without nmap's waits in a row: the exchanges of the plan's
- * probes start at once (at most `connections` to the host at a time, in
- * plan order), and their results are read in plan order, so the answer is
- * the one nmap's sequential walk gives. A hard match ends it (the
+ * probes start at once (at most `connections` at a time, in plan order),
+ * and their results are read in plan order, so the answer is the one
+ * nmap's sequential walk gives. A hard match ends it (the
  * exchanges still out are aborted); a softmatch narrows the probes left to
  * those that can find its service; a TLS answer starts over through TLS
  * (`tunnel: 'ssl'`), whose NULL probe is sent ahead (at once on a port in
@@ -68,7 +68,7 @@ export interface IdentifyOptions {
    */
   readonly translated?: PromiseLike<void>;
   readonly intensity: number;
-  /** The host's connections (shared by its ports, handed out by plan position). */
+  /** The port's connections (its own limit inside its host's, which its host's ports share; handed out by plan position). */
   readonly connections: ConnectionSlots;
   /** Each pattern's time budget in ms (default: `DEFAULT_MATCH_BUDGET_MS`). */
   readonly budgetMs?: number;

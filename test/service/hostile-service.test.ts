@@ -137,7 +137,7 @@ describe('hostile services', () => {
     expect(services.get(flood.port)).toMatchObject({ method: 'table' });
     const most = Math.max(...flooded);
     console.log(`[hostile] reset/stall/flood: ${Math.round(wallMs)} ms; ${flooded.length} flood connections, at most ${(most / 1e6).toFixed(1)} MB written into one (kernel buffers included) before we hung up; event loop max delay ${maxLagMs.toFixed(1)} ms`);
-    // Each probe waits 300 ms; the walks run side by side (8 connections per host).
+    // Each probe waits 300 ms; the walks run side by side (16 connections per host, 8 per port).
     expect(wallMs).toBeLessThan(5000);
     expect(most).toBeLessThan(10 * 1024 * 1024);
     expect(maxLagMs).toBeLessThan(100);

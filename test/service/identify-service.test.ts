@@ -38,6 +38,33 @@ describe('ConnectionSlots', () => {
     await busy;
     await expect(slots.run(0, async () => 'now', stop.signal)).rejects.toThrow('gone');
   });
+
+  it("a port's slots inside its host's: each port's limit, the host's across ports, an abort frees both", async () => {
+    const host = new ConnectionSlots(3);
+    const a = new ConnectionSlots(2, host);
+    const b = new ConnectionSlots(2, host);
+    const releases: (() => void)[] = [];
+    const hold = (slots: ConnectionSlots, priority: number): Promise<void> => slots.run(priority, () => new Promise<void>((resolve) => releases.push(resolve)));
+    const held = [hold(a, 0), hold(a, 1), hold(a, 2), hold(b, 0), hold(b, 1)];
+    await new Promise((resolve) => setImmediate(resolve));
+    // a: 2 hold its slots (its limit), 1 waits for one; b: 2 hold its slots, of which one runs (the
+    // host's third) and one waits for the host.
+    expect([a.running, a.pending, b.running, b.pending, host.running, host.pending]).toEqual([2, 1, 2, 0, 3, 1]);
+    expect(releases).toHaveLength(3);
+    const stop = new AbortController();
+    const given = b.run(5, async () => 'ran', stop.signal);
+    stop.abort(new Error('gone'));
+    await expect(given).rejects.toThrow('gone');
+    expect([b.running, b.pending, host.pending]).toEqual([2, 0, 1]);
+    for (let i = 0; i < 5; i++) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(host.running).toBeLessThanOrEqual(3);
+      expect(a.running).toBeLessThanOrEqual(2);
+    }
+    await Promise.all(held);
+    expect([a.running, b.running, host.running, host.pending]).toEqual([0, 0, 0, 0]);
+  });
 });
 
 describe('identifyService scheduling', () => {
