@@ -21,7 +21,9 @@
  * packet, and with `sendmmsg`/`recvmmsg` in batches of 32, about 1,000 in
  * flight, and times the last reply (issue 14's goal: portscout within 1.5x
  * of the batched floor), and the same SYN scan on the raw-socket fallback
- * (PORTSCOUT_RAW_IO=raw-socket), for what the native addon gains.
+ * (PORTSCOUT_RAW_IO=raw-socket), for what the native addon gains. The big
+ * row (/16 x 100) runs the same floor over 65,536 hosts x 100 ports once
+ * per mode after the scan (each takes about as long as the scan).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -139,7 +141,7 @@ async function portScan(lab: Lab, name: string, scanner: 'tcpSynScan' | 'tcpConn
 async function main(): Promise<void> {
   // The scans run the built package (dist/), as users run it.
   if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('bench/scan runs the built package: run npm run build first');
-  floorBinary = wanted('syn') ? compileFloor() : undefined;
+  floorBinary = wanted('syn') || wanted('big') ? compileFloor() : undefined;
   const lab = await createLab({ loss: 0 });
   try {
     const all = Array.from({ length: 65535 }, (_, i) => i + 1);
@@ -190,6 +192,17 @@ async function main(): Promise<void> {
       const bigSeconds = big.stats.durationMs / 1000;
       const rssMb = (big.rssAboveBaselineKb ?? 0) / 1024;
       judge('SYN scan of a /16 x 100 ports under 100 MB peak RSS', rssMb < 100, `+${fmt(rssMb, 1)} MB`);
+      if (floorBinary) {
+        // The floor of the same job: 65,536 hosts x 100 ports (1-100: the cost is per packet, not per port number), one run each.
+        const floors: Record<'sendto' | 'mmsg', number> = { sendto: 0, mmsg: 0 };
+        for (const mode of ['mmsg', 'sendto'] as const) {
+          const run = await lab.exec('scan', [floorBinary, lab.scanner.ipv4[0], '198.19.0.0', '1', '100', '1000', mode, '65536'], { timeoutMs: 900_000 });
+          const result = JSON.parse(run.stdout.trim()) as { seconds: number; ports: number; answered: number };
+          floors[mode] = result.seconds;
+          rows.push([`C floor /16 x 100, ${mode === 'mmsg' ? 'sendmmsg/recvmmsg x32' : 'one sendto per SYN'}`, fmt(result.seconds), '-', '-', fmt(result.ports / result.seconds, 0), '-', `bench/syn-floor.c with 65536 hosts, ~1000 in flight; ${result.answered} of ${result.ports} answered`]);
+        }
+        judge('SYN /16 x 100 ports within 1.5x of the batched C floor', bigSeconds <= 1.5 * floors.mmsg, `${fmt(bigSeconds)} s against ${fmt(floors.mmsg)} s: ${fmt(bigSeconds / floors.mmsg)}x (one run each; sendto floor ${fmt(floors.sendto)} s)`);
+      }
       rows.push(['SYN /16 x 100 ports', fmt(bigSeconds), '-', '-', fmt(big.stats.sent / bigSeconds, 0), '-', `peak RSS +${fmt((big.rssAboveBaselineKb ?? 0) / 1024, 1)} MB above baseline; states ${JSON.stringify(big.stateCounts)}`]);
     }
   } finally {

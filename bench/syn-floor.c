@@ -6,9 +6,11 @@
  * every reply (SYN/ACK or RST) to the source port; the clock stops at the
  * last reply. No retransmission: it runs on the lab's lossless link only.
  *
- *   syn-floor SOURCE TARGET FIRST LAST WINDOW MODE
+ *   syn-floor SOURCE TARGET FIRST LAST WINDOW MODE [HOSTS]
  *     MODE: sendto (one system call per packet) or mmsg (sendmmsg and recvmmsg, batches of 32)
+ *     HOSTS: scan HOSTS consecutive addresses from TARGET (default 1), host after host
  *   prints one JSON line: {"mode":...,"ports":N,"answered":N,"open":N,"seconds":S}
+ *   (ports: the probes of the job, hosts times ports)
  *
  * Written for portscout; compiled by bench/scan.ts when a C compiler is present.
  * Run it only against the namespace lab's hosts.
@@ -72,14 +74,15 @@ static void build(uint8_t *out, uint32_t source, uint32_t target, uint16_t port)
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: %s SOURCE TARGET FIRST LAST WINDOW sendto|mmsg\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: %s SOURCE TARGET FIRST LAST WINDOW sendto|mmsg [HOSTS]\n", argv[0]);
     return 2;
   }
-  uint32_t source = inet_addr(argv[1]), target = inet_addr(argv[2]);
+  uint32_t source = inet_addr(argv[1]), base = ntohl(inet_addr(argv[2]));
   int first = atoi(argv[3]), last = atoi(argv[4]), window = atoi(argv[5]);
   int mmsg = strcmp(argv[6], "mmsg") == 0;
-  if (first < 1 || last > 65535 || first > last || window < 1) return 2;
+  long hosts = argc == 8 ? atol(argv[7]) : 1;
+  if (first < 1 || last > 65535 || first > last || window < 1 || hosts < 1 || hosts > 16777216) return 2;
   int out = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
   int in = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   if (out < 0 || in < 0) {
@@ -89,33 +92,38 @@ int main(int argc, char **argv) {
   int size = 8 << 20;
   setsockopt(in, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
   setsockopt(out, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
-  int total = last - first + 1;
-  uint8_t *seen = calloc(65536, 1);
+  long ports = last - first + 1, total = hosts * ports;
+  uint8_t *seen = calloc((size_t)total, 1);
   uint8_t packets[BATCH][PACKET];
   uint8_t replies[BATCH][128];
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = target};
+  struct sockaddr_in to[BATCH];
   struct mmsghdr send_msgs[BATCH], recv_msgs[BATCH];
   struct iovec send_iov[BATCH], recv_iov[BATCH];
   for (int i = 0; i < BATCH; i++) {
     send_iov[i] = (struct iovec){packets[i], PACKET};
-    send_msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &send_iov[i], .msg_iovlen = 1}};
+    to[i] = (struct sockaddr_in){.sin_family = AF_INET};
+    send_msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[i], .msg_namelen = sizeof to[i], .msg_iov = &send_iov[i], .msg_iovlen = 1}};
     recv_iov[i] = (struct iovec){replies[i], sizeof replies[i]};
     recv_msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &recv_iov[i], .msg_iovlen = 1}};
   }
-  int next = first, answered = 0, open = 0;
+  long next = 0, answered = 0, open = 0; /* next: the job's next probe, host next / ports, port first + next % ports */
   long long start = now_ns(), last_reply = start;
   while (answered < total) {
     /* send while the window allows */
-    while (next <= last && (next - first) - answered < window) {
-      int room = window - ((next - first) - answered);
-      int n = mmsg ? (room < BATCH ? room : BATCH) : 1;
-      if (n > last - next + 1) n = last - next + 1;
-      for (int i = 0; i < n; i++) build(packets[i], source, target, (uint16_t)(next + i));
+    while (next < total && next - answered < window) {
+      long room = window - (next - answered);
+      long n = mmsg ? (room < BATCH ? room : BATCH) : 1;
+      if (n > total - next) n = total - next;
+      for (long i = 0; i < n; i++) {
+        uint32_t target = htonl(base + (uint32_t)((next + i) / ports));
+        to[i].sin_addr.s_addr = target;
+        build(packets[i], source, target, (uint16_t)(first + (next + i) % ports));
+      }
       int sent;
       if (mmsg) {
         sent = sendmmsg(out, send_msgs, (unsigned)n, 0);
       } else {
-        sent = sendto(out, packets[0], PACKET, 0, (struct sockaddr *)&to, sizeof to) == PACKET ? 1 : -1;
+        sent = sendto(out, packets[0], PACKET, 0, (struct sockaddr *)&to[0], sizeof to[0]) == PACKET ? 1 : -1;
       }
       if (sent <= 0) {
         if (errno == ENOBUFS || errno == EAGAIN) break;
@@ -144,18 +152,21 @@ int main(int argc, char **argv) {
         uint8_t *r = replies[i];
         if (recv_msgs[i].msg_len < 40) continue;
         struct iphdr *ip = (struct iphdr *)r;
-        if (ip->saddr != target) continue;
+        uint32_t host = ntohl(ip->saddr) - base;
+        if (host >= (uint32_t)hosts) continue;
         struct tcphdr *tcp = (struct tcphdr *)(r + ip->ihl * 4);
         if (ntohs(tcp->dest) != SOURCE_PORT) continue;
         int port = ntohs(tcp->source);
-        if (port < first || port > last || seen[port] || ntohl(tcp->ack_seq) != ((0x5eed0000u ^ (uint32_t)port) + 1)) continue;
-        seen[port] = 1;
+        if (port < first || port > last) continue;
+        long slot = (long)host * ports + (port - first);
+        if (seen[slot] || ntohl(tcp->ack_seq) != ((0x5eed0000u ^ (uint32_t)port) + 1)) continue;
+        seen[slot] = 1;
         answered++;
         if (tcp->syn && tcp->ack) open++;
       }
       last_reply = now_ns();
     }
   }
-  printf("{\"mode\":\"%s\",\"ports\":%d,\"answered\":%d,\"open\":%d,\"seconds\":%.4f}\n", mmsg ? "mmsg" : "sendto", total, answered, open, (last_reply - start) / 1e9);
+  printf("{\"mode\":\"%s\",\"ports\":%ld,\"answered\":%ld,\"open\":%ld,\"seconds\":%.4f}\n", mmsg ? "mmsg" : "sendto", total, answered, open, (last_reply - start) / 1e9);
   return 0;
 }
