@@ -50,8 +50,12 @@ export interface ProberSink {
   sent(packets: number): void;
   /** A packet was refused by the kernel (`code`: its errno name): it never left. */
   sendError(code: string): void;
-  /** No packet of the last transmission to probe `key` left (engine-timed probers): not an attempt, the engine tries again later. */
-  unsent(key: ProbeKey): void;
+  /**
+   * No packet of the last transmission to probe `key` left (engine-timed
+   * probers): not an attempt, the engine tries again later, unless `code`
+   * (the last refusal's errno name) says trying again cannot help.
+   */
+  unsent(key: ProbeKey, code?: string): void;
   /** A reply addressed to this scan failed validation. */
   invalid(): void;
   /** A reply addressed to this scan could not be parsed. */

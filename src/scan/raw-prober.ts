@@ -41,6 +41,8 @@ interface Transmission {
   packets: number;
   settled: number;
   failed: number;
+  /** The errno name of the last refusal. */
+  code?: string;
   /** Whether the module has made all its packets. */
   issued: boolean;
   reported: boolean;
@@ -68,18 +70,22 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
   /** A packet was taken by the kernel, or refused: one fewer pending; a transmission none of whose packets left is unsent. */
   const onSent = (transmission: Transmission | undefined, error: Error | null): void => {
     pendingSends--;
-    if (error) sink?.sendError(sendErrorCode(error));
+    const code = error ? sendErrorCode(error) : undefined;
+    if (code !== undefined) sink?.sendError(code);
     if (pendingSends < MAX_PENDING_SENDS) sink?.wake();
     if (pendingSends === 0) sink?.sendsSettled();
     if (!transmission) return;
     transmission.settled++;
-    if (error) transmission.failed++;
+    if (code !== undefined) {
+      transmission.failed++;
+      transmission.code = code;
+    }
     settleTransmission(transmission);
   };
   const settleTransmission = (t: Transmission): void => {
     if (!t.issued || t.settled < t.packets || t.reported) return;
     t.reported = true;
-    if (t.packets > 0 && t.failed === t.packets) sink?.unsent(t.key);
+    if (t.packets > 0 && t.failed === t.packets) sink?.unsent(t.key, t.code);
   };
   const key = createCookieKey();
   let ctx: ProbeContext | undefined;

@@ -22,6 +22,7 @@ import { TokenBucket } from '../transport/token-bucket.js';
 import { RttEstimator } from '../transport/rtt-estimator.js';
 import type { TimingValues } from '../transport/timing.js';
 import { whenAborted } from '../transport/abort-signal.js';
+import { isPermanentRefusal } from '../transport/send-error.js';
 import { EventQueue } from './event-queue.js';
 import { HostTimeouts, hostTimeoutWarning } from './host-timeouts.js';
 import type { ProbePolicy } from './retry-policy.js';
@@ -267,7 +268,7 @@ export class ScanEngine implements ProberSink {
         this.stats.sent -= made - 1;
         this.stats.retransmitted -= first === 1 ? Math.max(0, made - 1) : made;
         this.sendError(result.code);
-        this.sendAgainLater(key, target, first);
+        this.sendAgainLater(key, target, first, result.code);
         return;
       case 'silent':
         this.wake();
@@ -301,14 +302,17 @@ export class ScanEngine implements ProberSink {
       type: 'warning',
       code: 'SEND_FAILED',
       message:
-        `The kernel refused to send probes (${code}${code === 'EPERM' || code === 'EACCES' ? ': a firewall rule on this machine?' : ''}). ` +
-        `They are sent again after a pause; a probe that still cannot leave is reported as unknown (send-error), never as silence. ` +
+        isPermanentRefusal(code)
+          ? `The kernel refused to send probes (${code}: to a broadcast address, such as a subnet's last one, or denied by a security module). ` +
+            `Such a probe is reported at once as unknown (send-error), never as silence. `
+          : `The kernel refused to send probes (${code}${code === 'EPERM' ? ': a firewall rule on this machine?' : ''}). ` +
+            `They are sent again after a pause; a probe that still cannot leave is reported as unknown (send-error), never as silence. ` +
         `The done event counts them (sendErrors).`,
     });
   }
 
   /** A transmission none of whose packets left: not an attempt; sent again after a pause, or reported as a send error. */
-  unsent(key: ProbeKey): void {
+  unsent(key: ProbeKey, code?: string): void {
     if (this.stopped) return;
     const probes = this.probes;
     const slot = probes.find(key);
@@ -317,14 +321,18 @@ export class ScanEngine implements ProberSink {
     const attempts = probes.attempts(slot);
     probes.release(slot);
     if (attempts > 1) this.stats.retransmitted--;
-    this.sendAgainLater(key, target, attempts);
+    this.sendAgainLater(key, target, attempts, code);
   }
 
-  /** A probe none of whose packets left: sent again after a pause, or after the last try reported as a send error. */
-  private sendAgainLater(key: ProbeKey, target: ProbeTarget, attempts: number): void {
+  /**
+   * A probe none of whose packets left: sent again after a pause, or after
+   * the last try (at once for a refusal that cannot change, see
+   * `isPermanentRefusal`) reported as a send error.
+   */
+  private sendAgainLater(key: ProbeKey, target: ProbeTarget, attempts: number, code?: string): void {
     this.wake();
     const tries = (this.unsentTries.get(key) ?? 0) + 1;
-    if (tries > MAX_UNSENT_TRIES) {
+    if (tries > MAX_UNSENT_TRIES || (code !== undefined && isPermanentRefusal(code))) {
       this.unsentTries.delete(key);
       this.finish(target, { state: 'unknown', reason: 'send-error' }, undefined);
       return;

@@ -36,3 +36,20 @@ export function sendErrorCode(error: unknown): string {
   }
   return 'UNKNOWN';
 }
+
+/**
+ * Refusals that sending again cannot change: `EACCES` is the kernel refusing
+ * a packet to a broadcast address (a subnet's last address, on a socket
+ * without `SO_BROADCAST`; or a security module's denial). A probe refused so
+ * is reported at once as a send error instead of being sent again after
+ * pauses (a transient refusal, such as a firewall rule or `ENOBUFS`, is).
+ *
+ * @example
+ * ```ts
+ * isPermanentRefusal('EACCES'); // true: a /24's .255 with raw sockets
+ * isPermanentRefusal('EPERM'); // false: an OUTPUT rule may go away
+ * ```
+ */
+export function isPermanentRefusal(code: string): boolean {
+  return code === 'EACCES';
+}

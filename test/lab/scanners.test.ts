@@ -143,6 +143,14 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(ours.hosts).toHaveLength(256);
     // nmap uses ARP on the link (arp-response); portscout's probes are IP: echo replies.
     for (const h of ours.hosts.filter((x) => x.status === 'up' && x.address !== lab.scanner.ipv4[0])) expect(h.reason).toBe('echo-reply');
+    // The subnet's broadcast address: the kernel refuses raw packets to it (EACCES) whatever the
+    // pause, so each of its three probes is refused once and the host is a send error at once.
+    expect(ours.hosts.find((h) => h.address === '198.18.1.255')).toMatchObject({ status: 'down', reason: 'send-error' });
+    expect(ours.stats.sendErrors).toBe(3);
+    // The 249 empty addresses' probes wait in the kernel for ARP, which gives up after about 3 s,
+    // charged to the raw socket's send buffer: with the kernel's default buffer the sends behind
+    // them waited those 3 s, again and again (9.2 s). A behaviour bound, not a speed target.
+    expect(ours.stats.durationMs).toBeLessThan(3000);
   });
 
   it('tcpConnectScan pings hosts first without privileges: t2 (no echo) is up, an empty address is down', async () => {

@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+/* A raw socket's send buffer (see open; raw-channel.ts's RAW_SEND_BUFFER_BYTES). */
+#define SEND_BUFFER_BYTES (8 << 20)
 /* Most datagrams one sendBatch or recvBatch call handles. */
 #define MAX_BATCH 256
 /* Largest IP packet. */
@@ -232,6 +234,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     /* Without CAP_NET_ADMIN: as much as the system's limit allows. */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_bytes, sizeof receive_bytes);
   }
+  /*
+   * Room for packets the kernel holds after sendmmsg returned: a packet to a
+   * neighbour not yet resolved (a down host of a local subnet) waits in the
+   * neighbour's queue, charged to this socket, until ARP or NDP gives up
+   * (about 3 s). With the default (about 200 KB), a sweep of a /24 filled it
+   * and every later send waited those 3 s.
+   */
+  int send_bytes = SEND_BUFFER_BYTES;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &send_bytes, sizeof send_bytes) < 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes);
 
   channel_t *channel = calloc(1, sizeof *channel);
   if (!channel) {
