@@ -534,7 +534,10 @@ export class ScanEngine implements ProberSink {
       this.fail(
         new PortscoutError(
           'ERR_SEND_FAILED',
-          `No probe could leave: the kernel refused all ${this.stats.sendErrors} sends (${[...this.sendErrorCodes].join(', ')}). Check this machine's firewall (an OUTPUT rule) and links.`,
+          `No probe could leave: the kernel refused all ${this.stats.sendErrors} sends (${[...this.sendErrorCodes].join(', ')}). ` +
+            ([...this.sendErrorCodes].every(isPermanentRefusal)
+              ? 'The targets are broadcast addresses (such as a subnet\'s last one), or a security module denies raw sends: scan host addresses.'
+              : "Check this machine's firewall (an OUTPUT rule) and links."),
         ),
       );
       return;

@@ -151,6 +151,10 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     // charged to the raw socket's send buffer: with the kernel's default buffer the sends behind
     // them waited those 3 s, again and again (9.2 s). A behaviour bound, not a speed target.
     expect(ours.stats.durationMs).toBeLessThan(3000);
+    // The broadcast address alone: nothing can leave, and the error says why.
+    const broadcast = await scanInLab(lab, 'discoverHosts', { targets: '198.18.1.255', timing: 'T4' });
+    expect(broadcast.errors).toEqual([expect.objectContaining({ code: 'ERR_SEND_FAILED', message: expect.stringContaining('broadcast addresses') })]);
+    expect(broadcast.hosts).toEqual([expect.objectContaining({ address: '198.18.1.255', status: 'down', reason: 'send-error' })]);
   });
 
   it('tcpConnectScan pings hosts first without privileges: t2 (no echo) is up, an empty address is down', async () => {
