@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
   int first = atoi(argv[3]), last = atoi(argv[4]), window = atoi(argv[5]);
   int mmsg = strcmp(argv[6], "mmsg") == 0;
   long hosts = argc == 8 ? atol(argv[7]) : 1;
-  if (first < 1 || last > 65535 || first > last || window < 1 || hosts < 1 || hosts > 16777216) return 2;
+  if (first < 1 || last > 65535 || first > last || window < 1 || hosts < 1 || hosts > 16777216 || (uint64_t)base + (uint64_t)hosts > 0x100000000ULL) return 2;
   int out = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
   int in = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   if (out < 0 || in < 0) {
@@ -94,6 +94,10 @@ int main(int argc, char **argv) {
   setsockopt(out, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
   long ports = last - first + 1, total = hosts * ports;
   uint8_t *seen = calloc((size_t)total, 1);
+  if (!seen) {
+    perror("calloc");
+    return 1;
+  }
   uint8_t packets[BATCH][PACKET];
   uint8_t replies[BATCH][128];
   struct sockaddr_in to[BATCH];

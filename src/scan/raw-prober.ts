@@ -8,7 +8,7 @@
  */
 import { acquireListener, type ListenProtocol, type ListenerLease, type RawReply, type ReplySink } from '../transport/packet-listener.js';
 import { SourceAddressCache } from '../transport/source-cache.js';
-import { sendErrorCode } from '../transport/send-error.js';
+import { isPermanentRefusal, sendErrorCode } from '../transport/send-error.js';
 import { PortscoutError } from '../errors.js';
 import { CookieSalt, createCookieKey, probeCookie } from './probe-cookie.js';
 import { keyOf, type ProbeContext, type ProbeKey, type ProbeModule, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
@@ -41,7 +41,7 @@ interface Transmission {
   packets: number;
   settled: number;
   failed: number;
-  /** The errno name of the last refusal. */
+  /** The errno name of a refusal: the last one, or the first that a pause may change (see isPermanentRefusal). */
   code?: string;
   /** Whether the module has made all its packets. */
   issued: boolean;
@@ -78,7 +78,8 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
     transmission.settled++;
     if (code !== undefined) {
       transmission.failed++;
-      transmission.code = code;
+      // The transmission counts as refused for good only if every packet was (EPERM then EACCES is not).
+      if (transmission.code === undefined || isPermanentRefusal(transmission.code)) transmission.code = code;
     }
     settleTransmission(transmission);
   };

@@ -108,7 +108,9 @@ const SPEEDUP_FACTOR = 0.75;
  * rule on this machine, a link down, no buffer space) is sent again after a
  * pause that doubles from this one, at most {@link MAX_UNSENT_TRIES} times
  * (about 8 s in all); then it is reported as `unknown` with reason
- * `send-error`. It never counts as an attempt, so never as silence.
+ * `send-error`, at once when every packet's refusal is one no pause
+ * changes (`isPermanentRefusal`: a broadcast address). It never counts as
+ * an attempt, so never as silence.
  */
 const UNSENT_PAUSE_MS = 250;
 const MAX_UNSENT_TRIES = 5;
@@ -302,11 +304,11 @@ export class ScanEngine implements ProberSink {
       type: 'warning',
       code: 'SEND_FAILED',
       message:
-        isPermanentRefusal(code)
+        (isPermanentRefusal(code)
           ? `The kernel refused to send probes (${code}: to a broadcast address, such as a subnet's last one, or denied by a security module). ` +
             `Such a probe is reported at once as unknown (send-error), never as silence. `
           : `The kernel refused to send probes (${code}${code === 'EPERM' ? ': a firewall rule on this machine?' : ''}). ` +
-            `They are sent again after a pause; a probe that still cannot leave is reported as unknown (send-error), never as silence. ` +
+            `They are sent again after a pause; a probe that still cannot leave is reported as unknown (send-error), never as silence. `) +
         `The done event counts them (sendErrors).`,
     });
   }

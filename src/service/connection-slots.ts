@@ -12,13 +12,17 @@
 
 interface Waiting {
   readonly priority: number;
+  /** The inner slots the task also needs (a port's), when it was queued through them. */
+  readonly inner: ConnectionSlots | undefined;
   readonly start: () => void;
 }
 
 /**
  * A limit on concurrent tasks, with the lowest priority number served first
  * (first come first served among equals), optionally inside a wider limit
- * (a port's connections within its host's).
+ * (a port's connections within its host's): a task then runs once both
+ * have room, and waits in the wider limit's one queue, so a task of a low
+ * number never waits behind a port's later tasks.
  *
  * @example
  * ```ts
@@ -28,12 +32,13 @@ interface Waiting {
  */
 export class ConnectionSlots {
   private active = 0;
-  /** Sorted by priority, stable. */
+  private queued = 0;
+  /** Sorted by priority, stable (the outermost slots' queue holds every task waiting inside them too). */
   private readonly waiting: Waiting[] = [];
 
   /**
    * @param limit - tasks running at once (at least 1)
-   * @param parent - slots a task also needs once it has one of these (a port's within its host's): it waits for both
+   * @param parent - a wider limit these slots lie within (a port's within its host's): a task needs room in both
    * @example
    * ```ts
    * const host = new ConnectionSlots(16);
@@ -45,18 +50,19 @@ export class ConnectionSlots {
     readonly parent?: ConnectionSlots,
   ) {}
 
-  /** Tasks waiting for a slot. */
+  /** Tasks waiting for a slot (here, or in the wider limit for one here). */
   get pending(): number {
-    return this.waiting.length;
+    return this.queued;
   }
 
-  /** Tasks holding a slot here (with a parent, some of them may still wait for one of its slots). */
+  /** Tasks running. */
   get running(): number {
     return this.active;
   }
 
   /**
-   * Runs `task` once a slot is free and no task of a lower priority number waits.
+   * Runs `task` once a slot is free (here and in the wider limit) and no
+   * task of a lower priority number that could run waits.
    *
    * A task still waiting when `signal` aborts leaves the queue at once, and
    * the promise rejects with the signal's reason.
@@ -70,27 +76,32 @@ export class ConnectionSlots {
    * ```
    */
   run<T>(priority: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const parent = this.parent;
-    // A slot here first, then the parent's: the order is the same for every task, so none waits on another in a cycle.
-    if (parent) return this.runHere(priority, () => parent.run(priority, task, signal), signal);
-    return this.runHere(priority, task, signal);
+    if (this.parent) return this.parent.enqueue(priority, this, task, signal);
+    return this.enqueue(priority, undefined, task, signal);
   }
 
-  private runHere<T>(priority: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private enqueue<T>(priority: number, inner: ConnectionSlots | undefined, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
+      const counted = (delta: number): void => {
+        this.queued += delta;
+        if (inner) inner.queued += delta;
+      };
       const onAbort = (): void => {
         const at = this.waiting.indexOf(entry);
         if (at < 0) return;
         this.waiting.splice(at, 1);
+        counted(-1);
         reject(signal?.reason);
       };
       const start = (): void => {
         signal?.removeEventListener('abort', onAbort);
+        counted(-1);
         this.active++;
+        if (inner) inner.active++;
         let result: Promise<T>;
         try {
           result = task();
@@ -99,19 +110,30 @@ export class ConnectionSlots {
         }
         result.then(resolve, reject).finally(() => {
           this.active--;
+          if (inner) inner.active--;
           this.next();
         });
       };
-      const entry: Waiting = { priority, start };
+      const entry: Waiting = { priority, inner, start };
       signal?.addEventListener('abort', onAbort, { once: true });
       let at = this.waiting.length;
       while (at > 0 && (this.waiting[at - 1] as Waiting).priority > priority) at--;
       this.waiting.splice(at, 0, entry);
+      counted(1);
       this.next();
     });
   }
 
+  /** Starts waiting tasks in order while there is room; one whose inner slots are full lets the next go. */
   private next(): void {
-    while (this.active < this.limit && this.waiting.length > 0) (this.waiting.shift() as Waiting).start();
+    for (let i = 0; i < this.waiting.length && this.active < this.limit; ) {
+      const entry = this.waiting[i] as Waiting;
+      if (entry.inner && entry.inner.active >= entry.inner.limit) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      entry.start();
+    }
   }
 }

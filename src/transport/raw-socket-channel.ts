@@ -12,6 +12,7 @@ import { MAX_RAW_PACKET, RAW_SEND_BUFFER_BYTES, channelClosed, checkChannelAddre
 import { rawOpenError } from './privileges.js';
 
 const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
 /** raw-socket's receive buffer: the largest datagram it reads whole. */
@@ -49,7 +50,12 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
   try {
     socket.setOption(SOL_SOCKET, SO_SNDBUFFORCE, RAW_SEND_BUFFER_BYTES);
   } catch {
-    // Without CAP_NET_ADMIN the default send buffer stays; a sweep of a local subnet waits on ARP.
+    // Without CAP_NET_ADMIN: as much as net.core.wmem_max allows (a sweep of a local subnet may wait on ARP).
+    try {
+      socket.setOption(SOL_SOCKET, SO_SNDBUF, RAW_SEND_BUFFER_BYTES);
+    } catch {
+      // The default send buffer stays.
+    }
   }
   let open = true;
   const onDatagram = (buffer: Uint8Array, length: number, source: string): void => handlers.onDatagram(buffer, 0, length, source, undefined);

@@ -39,31 +39,49 @@ describe('ConnectionSlots', () => {
     await expect(slots.run(0, async () => 'now', stop.signal)).rejects.toThrow('gone');
   });
 
-  it("a port's slots inside its host's: each port's limit, the host's across ports, an abort frees both", async () => {
+  it("a port's slots inside its host's: each port's limit, the host's across ports, one queue by priority, aborts", async () => {
     const host = new ConnectionSlots(3);
     const a = new ConnectionSlots(2, host);
     const b = new ConnectionSlots(2, host);
-    const releases: (() => void)[] = [];
-    const hold = (slots: ConnectionSlots, priority: number): Promise<void> => slots.run(priority, () => new Promise<void>((resolve) => releases.push(resolve)));
-    const held = [hold(a, 0), hold(a, 1), hold(a, 2), hold(b, 0), hold(b, 1)];
-    await new Promise((resolve) => setImmediate(resolve));
-    // a: 2 hold its slots (its limit), 1 waits for one; b: 2 hold its slots, of which one runs (the
-    // host's third) and one waits for the host.
-    expect([a.running, a.pending, b.running, b.pending, host.running, host.pending]).toEqual([2, 1, 2, 0, 3, 1]);
-    expect(releases).toHaveLength(3);
-    const stop = new AbortController();
-    const given = b.run(5, async () => 'ran', stop.signal);
-    stop.abort(new Error('gone'));
-    await expect(given).rejects.toThrow('gone');
-    expect([b.running, b.pending, host.pending]).toEqual([2, 0, 1]);
-    for (let i = 0; i < 5; i++) {
-      releases.shift()?.();
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(host.running).toBeLessThanOrEqual(3);
-      expect(a.running).toBeLessThanOrEqual(2);
-    }
+    const releases = new Map<string, () => void>();
+    const order: string[] = [];
+    const hold = (slots: ConnectionSlots, name: string, priority: number, signal?: AbortSignal): Promise<void> =>
+      slots.run(
+        priority,
+        () =>
+          new Promise<void>((resolve) => {
+            order.push(name);
+            releases.set(name, resolve);
+          }),
+        signal,
+      );
+    const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const stopB1 = new AbortController();
+    const held = [hold(a, 'a0', 0), hold(a, 'a1', 1), hold(a, 'a2', 2), hold(b, 'b0', 0)];
+    const b1 = hold(b, 'b1', 1, stopB1.signal);
+    await tick();
+    // a0 and a1 fill a (its limit 2), a2 waits for a; b0 takes the host's third; b1 waits for the host.
+    expect(order).toEqual(['a0', 'a1', 'b0']);
+    expect([a.running, a.pending, b.running, b.pending, host.running, host.pending]).toEqual([2, 1, 1, 1, 3, 2]);
+    // A task waiting for the host's slot leaves the queue on abort; nothing of its port is held.
+    stopB1.abort(new Error('gone'));
+    await expect(b1).rejects.toThrow('gone');
+    expect([b.running, b.pending, host.pending]).toEqual([1, 0, 1]);
+    // A first probe queued after a port's later ones goes before them: one queue, by priority.
+    held.push(hold(a, 'a-late0', 0));
+    releases.get('a0')!();
+    await tick();
+    expect(order).toEqual(['a0', 'a1', 'b0', 'a-late0']);
+    // a is full (a1, a-late0): a2 waits though the host has room once b0 ends.
+    releases.get('b0')!();
+    await tick();
+    expect([a.running, a.pending, host.running, host.pending]).toEqual([2, 1, 2, 1]);
+    releases.get('a1')!();
+    await tick();
+    expect(order.at(-1)).toBe('a2');
+    for (const name of ['a-late0', 'a2']) releases.get(name)!();
     await Promise.all(held);
-    expect([a.running, b.running, host.running, host.pending]).toEqual([0, 0, 0, 0]);
+    expect([a.running, b.running, host.running, host.pending, a.pending, b.pending]).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 
