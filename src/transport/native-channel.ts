@@ -26,7 +26,7 @@
  * @module
  */
 import type { NativeRawHandle, NativeRawIo } from './native-raw-io.js';
-import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
+import { MAX_RAW_PACKET, RAW_SEND_BUFFER_BYTES, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
 import { rawOpenError } from './privileges.js';
 import { PortscoutError } from '../errors.js';
 import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '../wire/index.js';
@@ -81,7 +81,7 @@ export function openNativeChannel(io: NativeRawIo, family: 4 | 6, protocol: RawC
   const protocolNumber = protocol === 'tcp' ? 6 : protocol === 'udp' ? 17 : family === 4 ? 1 : 58;
   let handle: NativeRawHandle;
   try {
-    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4);
+    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4, RAW_SEND_BUFFER_BYTES);
   } catch (error) {
     throw rawOpenError(family, error);
   }
@@ -223,37 +223,25 @@ class NativeChannel implements RawChannel {
       if (!this.open || this.retry !== undefined) return;
       if (batch.out) continue;
       if (this.inFlight < BATCHES_IN_FLIGHT) {
-        this.launch(batch);
+        this.sendBatch(batch, false);
         continue;
       }
       // A backlog behind the batches out (scans side by side): it leaves now, on this thread, so no
       // probe waits here long enough for its timeout to run out before it leaves.
       const before = this.waiting.length;
-      this.sendInline(batch);
+      this.sendBatch(batch, true);
       if (this.waiting.length < before) i--;
     }
   }
 
-  private sendInline(batch: SendBatch): void {
+  /** Sends a batch's unsent packets: on the thread pool, or `inline` on this thread (a backlog). */
+  private sendBatch(batch: SendBatch, inline: boolean): void {
     const { start } = batch;
     this.inFlight++;
     batch.out = true;
-    this.sent(batch, this.io.sendBatch(this.handle, batch.packets, batch.layout.subarray(2 * start), batch.addresses.subarray(ADDRESS_BYTES * start), batch.families.subarray(start), batch.count - start), false);
-  }
-
-  private launch(batch: SendBatch): void {
-    const { start } = batch;
-    this.inFlight++;
-    batch.out = true;
-    this.io.sendBatchAsync(
-      this.handle,
-      batch.packets,
-      batch.layout.subarray(2 * start),
-      batch.addresses.subarray(ADDRESS_BYTES * start),
-      batch.families.subarray(start),
-      batch.count - start,
-      (result) => this.sent(batch, result),
-    );
+    const args = [this.handle, batch.packets, batch.layout.subarray(2 * start), batch.addresses.subarray(ADDRESS_BYTES * start), batch.families.subarray(start), batch.count - start] as const;
+    if (inline) this.sent(batch, this.io.sendBatch(...args), false);
+    else this.io.sendBatchAsync(...args, (result) => this.sent(batch, result));
   }
 
   /** A batch's `sendmmsg` returned: settle what left (or failed), send the rest again, or retire the batch. */
