@@ -26,7 +26,7 @@
  * @module
  */
 import type { NativeRawHandle, NativeRawIo } from './native-raw-io.js';
-import { MAX_RAW_PACKET, RAW_SEND_BUFFER_BYTES, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
+import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
 import { rawOpenError } from './privileges.js';
 import { PortscoutError } from '../errors.js';
 import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '../wire/index.js';
@@ -81,7 +81,7 @@ export function openNativeChannel(io: NativeRawIo, family: 4 | 6, protocol: RawC
   const protocolNumber = protocol === 'tcp' ? 6 : protocol === 'udp' ? 17 : family === 4 ? 1 : 58;
   let handle: NativeRawHandle;
   try {
-    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4, RAW_SEND_BUFFER_BYTES);
+    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4);
   } catch (error) {
     throw rawOpenError(family, error);
   }

@@ -15,16 +15,6 @@
 import { PortscoutError } from '../errors.js';
 import { ipAddressFamily } from '../wire/index.js';
 
-/**
- * A raw socket's send buffer, in bytes, for both channels (without
- * CAP_NET_ADMIN, as much as `net.core.wmem_max` allows). Packets to a
- * neighbour not yet resolved (a down host of a local subnet) stay charged
- * to the socket until ARP or NDP gives up, about 3 s: with the kernel's
- * default of about 200 KB, a sweep of a /24 filled it and every later probe
- * waited those 3 s (the sweep took 9.2 s instead of 0.7 s).
- */
-export const RAW_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
-
 /** Protocols a raw channel carries. */
 export type RawChannelProtocol = 'tcp' | 'udp' | 'icmp';
 

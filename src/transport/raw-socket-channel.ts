@@ -8,12 +8,10 @@
  */
 import { loadRawSocket, type RawSocketModule } from './raw-socket-loader.js';
 import { readAllOnReadable, sendNowOrQueue } from './raw-socket-direct.js';
-import { MAX_RAW_PACKET, RAW_SEND_BUFFER_BYTES, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
+import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, type RawChannel, type RawChannelHandlers, type RawChannelProtocol } from './raw-channel.js';
 import { rawOpenError } from './privileges.js';
 
 const SOL_SOCKET = 1;
-const SO_SNDBUF = 7;
-const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
 /** raw-socket's receive buffer: the largest datagram it reads whole. */
 const RECEIVE_BYTES = 65_536;
@@ -46,16 +44,6 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
     socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, receiveBufferBytes);
   } catch {
     // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
-  }
-  try {
-    socket.setOption(SOL_SOCKET, SO_SNDBUFFORCE, RAW_SEND_BUFFER_BYTES);
-  } catch {
-    // Without CAP_NET_ADMIN: as much as net.core.wmem_max allows (a sweep of a local subnet may wait on ARP).
-    try {
-      socket.setOption(SOL_SOCKET, SO_SNDBUF, RAW_SEND_BUFFER_BYTES);
-    } catch {
-      // The default send buffer stays.
-    }
   }
   let open = true;
   const onDatagram = (buffer: Uint8Array, length: number, source: string): void => handlers.onDatagram(buffer, 0, length, source, undefined);
