@@ -53,6 +53,7 @@ export function createDiscoveryModule(probes: DiscoveryProbes = {}): ProbeModule
 
   return {
     listen: ['icmp', 'tcp'],
+    fewPacketsPerHost: true,
     transmit(ctx: ProbeContext, target: ProbeTarget, attempt: number): void {
       if (icmpEcho) {
         const source = ctx.sourceFor(target);

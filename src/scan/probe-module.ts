@@ -109,6 +109,13 @@ export interface ProbeContext {
 export interface ProbeModule {
   /** Sockets the module needs to listen on. */
   readonly listen: readonly ListenProtocol[];
+  /**
+   * Whether the module sends a handful of packets per host and attempt
+   * (discovery): its IPv4 packets may then leave on the listener's sweep
+   * socket, whose large send buffer keeps probes to unresolved neighbours
+   * from holding up the rest (see the listener's `SWEEP_SEND_BUFFER_BYTES`).
+   */
+  readonly fewPacketsPerHost?: boolean;
   /** Sends the packet(s) of one attempt for `target`. */
   transmit(ctx: ProbeContext, target: ProbeTarget, attempt: number): void;
   /** Validates and classifies a reply routed to this scan. */

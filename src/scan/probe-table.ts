@@ -24,6 +24,16 @@ export const IN_FLIGHT = 1;
 /** A probe whose attempt timed out; its retransmission waits to be sent (a late answer still counts). */
 export const AWAITING_RETRY = 2;
 
+/** Whether an attempt's packets have left (the kernel took or refused them all). */
+export const Departure = {
+  /** Left, or not tracked (probers that do not report departures). */
+  LEFT: 0,
+  /** Still waiting in the raw channel or the kernel's send queue. */
+  LEAVING: 1,
+  /** Still waiting when its time was up: its clock starts again when it leaves. */
+  LEAVING_LATE: 2,
+} as const;
+
 const INITIAL_SLOTS = 64;
 
 /** A 32-bit hash of a probe key (a number below 2^53, or IPv6 text). */
@@ -60,6 +70,7 @@ export class ProbeTable {
   private states = new Uint8Array(INITIAL_SLOTS);
   private attemptsOf = new Int32Array(INITIAL_SLOTS);
   private sentAtOf = new Float64Array(INITIAL_SLOTS);
+  private departureOf = new Uint8Array(INITIAL_SLOTS);
   private deadlineOf = new Float64Array(INITIAL_SLOTS);
   /** The number of each slot's last send: ring entries of earlier sends are stale. */
   private sendNumberOf = new Float64Array(INITIAL_SLOTS);
@@ -125,12 +136,28 @@ export class ProbeTable {
     return this.deadlineOf[slot] as number;
   }
 
+  /** Whether the slot's attempt has left (a {@link Departure} value). */
+  departure(slot: number): number {
+    return this.departureOf[slot] as number;
+  }
+
+  /** Records whether the slot's attempt has left ({@link sendOut} sets {@link Departure.LEFT}). */
+  setDeparture(slot: number, departure: number): void {
+    this.departureOf[slot] = departure;
+  }
+
+  /** Moves an in-flight probe's deadline, keeping its place in the send order (the one change a {@link sweep} visit may make besides those it lists). */
+  postpone(slot: number, deadline: number): void {
+    this.deadlineOf[slot] = deadline;
+  }
+
   /** Marks an attempt out: in flight, last in the send order. */
   sendOut(slot: number, attempts: number, sentAt: number, deadline: number): void {
     this.setState(slot, IN_FLIGHT);
     this.attemptsOf[slot] = attempts;
     this.sentAtOf[slot] = sentAt;
     this.deadlineOf[slot] = deadline;
+    this.departureOf[slot] = Departure.LEFT;
     const send = ++this.sends;
     this.sendNumberOf[slot] = send;
     if (this.length === this.ringSlots.length) this.growRing();
@@ -175,8 +202,8 @@ export class ProbeTable {
   /**
    * Calls `visit` with every in-flight slot in send order, and keeps in the
    * order those still in flight with the same send afterwards. `visit` may
-   * release a slot, mark it awaiting a retry or clear the table (the walk
-   * then ends), but must not send anything out.
+   * release a slot, mark it awaiting a retry, {@link postpone} it or clear
+   * the table (the walk then ends), but must not send anything out.
    */
   sweep(visit: (slot: number) => void): void {
     const size = this.ringSlots.length;
@@ -266,6 +293,7 @@ export class ProbeTable {
     this.states = widen(this.states, (n) => new Uint8Array(n));
     this.attemptsOf = widen(this.attemptsOf, (n) => new Int32Array(n));
     this.sentAtOf = widen(this.sentAtOf, (n) => new Float64Array(n));
+    this.departureOf = widen(this.departureOf, (n) => new Uint8Array(n));
     this.deadlineOf = widen(this.deadlineOf, (n) => new Float64Array(n));
     this.sendNumberOf = widen(this.sendNumberOf, (n) => new Float64Array(n));
     this.freeSlots = widen(this.freeSlots, (n) => new Int32Array(n));

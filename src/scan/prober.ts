@@ -48,6 +48,12 @@ export interface ProberSink {
   seriesEnded(key: ProbeKey, result: SeriesResult): void;
   /** `packets` left for the network (engine-timed probers count each packet). */
   sent(packets: number): void;
+  /**
+   * Every packet of the last transmission to probe `key` has settled and at
+   * least one left (engine-timed probers that set {@link Prober.reportsDepartures}).
+   * A probe's time runs out only after it left.
+   */
+  departed(key: ProbeKey): void;
   /** A packet was refused by the kernel (`code`: its errno name): it never left. */
   sendError(code: string): void;
   /**
@@ -78,6 +84,13 @@ export interface Prober {
    * series with {@link ProberSink.seriesEnded} (connections).
    */
   readonly timedBy: 'engine' | 'self';
+  /**
+   * Whether the prober calls {@link ProberSink.departed} (or
+   * {@link ProberSink.unsent}) for every transmission: the engine then never
+   * concludes from the silence of a probe still waiting to leave (sends
+   * queued behind a full kernel buffer), it waits for it to leave.
+   */
+  readonly reportsDepartures?: boolean;
   /** Shortest wait of an allowance's last attempt (connections: the time Linux needs to report a soft ICMP error). */
   readonly lastAttemptMinWaitMs?: number;
   /** Starts the prober; replies and results go to `sink` from now on. */

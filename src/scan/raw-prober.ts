@@ -87,8 +87,10 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
     if (!t.issued || t.settled < t.packets || t.reported) return;
     t.reported = true;
     if (t.packets > 0 && t.failed === t.packets) sink?.unsent(t.key, t.code);
+    else sink?.departed(t.key);
   };
   const key = createCookieKey();
+  const fewPerHost = module.fewPacketsPerHost === true;
   let ctx: ProbeContext | undefined;
 
   /** The last local address text {@link localFor} parsed, and its bytes. */
@@ -145,6 +147,7 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
 
   return {
     timedBy: 'engine',
+    reportsDepartures: true,
     open(engine: ProberSink): void {
       sink = engine;
       const leased = (options.acquire ?? acquireListener)(module.listen, replies);
@@ -165,7 +168,7 @@ export function createRawProber(module: ProbeModule, options: RawProberOptions =
           engine.sent(1);
           const transmission = current;
           if (transmission) transmission.packets++;
-          leased.send(family, protocol, packet, address, (error) => onSent(transmission, error));
+          leased.send(family, protocol, packet, address, (error) => onSent(transmission, error), fewPerHost);
         },
       };
     },

@@ -30,7 +30,7 @@ import { addStats, emptyStats, type ProgressEvent, type ScanEvent, type ScanStat
 import { keyOf, type ProbeKey, type ProbeOutcome, type ProbeTarget } from './probe-module.js';
 import type { Prober, ProberSink, SeriesResult } from './prober.js';
 import { SettledPositions } from './settled-positions.js';
-import { AWAITING_RETRY, IN_FLIGHT, ProbeTable } from './probe-table.js';
+import { AWAITING_RETRY, Departure, IN_FLIGHT, ProbeTable } from './probe-table.js';
 import { SHARED_HOST_PACES, type HostPace } from './host-paces.js';
 import { PortscoutError } from '../errors.js';
 
@@ -170,6 +170,8 @@ export class ScanEngine implements ProberSink {
   private releaseSignal: (() => void) | undefined;
   private readonly startedAt = performance.now();
   private readonly engineTimed: boolean;
+  /** Whether probes' departures are tracked (see {@link Prober.reportsDepartures}). */
+  private readonly tracksDepartures: boolean;
   /** Errno names already warned about (one warning per name). */
   private readonly sendErrorCodes = new Set<string>();
   /** How many transmissions of each probe left nothing so far. */
@@ -195,6 +197,7 @@ export class ScanEngine implements ProberSink {
     private readonly makeEvent: EventFactory,
   ) {
     this.engineTimed = prober.timedBy === 'engine';
+    this.tracksDepartures = this.engineTimed && prober.reportsDepartures === true;
     this.window = options.maxInFlight;
     this.settled = new SettledPositions(options.plan?.startPosition ?? 0);
     this.queue = new EventQueue(options.queueCapacity, (position) => this.settle(position));
@@ -286,6 +289,26 @@ export class ScanEngine implements ProberSink {
         }
         this.finish(target, this.prober.noResponse(target), undefined);
     }
+  }
+
+  /** A probe's packets have left: if its time ran out while they waited, its whole timeout starts now. */
+  departed(key: ProbeKey): void {
+    if (this.stopped || !this.tracksDepartures) return;
+    const probes = this.probes;
+    const slot = probes.find(key);
+    if (slot < 0 || probes.state(slot) !== IN_FLIGHT) return;
+    const late = probes.departure(slot) === Departure.LEAVING_LATE;
+    probes.setDeparture(slot, Departure.LEFT);
+    if (!late) return;
+    const now = performance.now();
+    const deadline = now + this.attemptTimeout(probes.attempts(slot));
+    probes.sendOut(slot, probes.attempts(slot), now, deadline);
+    this.armTimer(deadline);
+  }
+
+  /** An attempt's timeout now (the policy's, from the adaptive estimate). */
+  private attemptTimeout(attempt: number): number {
+    return this.options.policy.timeout(attempt, this.rtt.timeoutMs, this.options.timing.maxRttTimeoutMs);
   }
 
   /** Counts packets sent. */
@@ -715,15 +738,14 @@ export class ScanEngine implements ProberSink {
     const key = keyOf(target);
     const pace = this.pace(target);
     if (pace) pace.nextSendAt = now + pace.delayMs;
-    const policy = this.options.policy;
     const timing = this.options.timing;
-    const adaptive = this.rtt.timeoutMs;
-    const timeout = policy.timeout(attempt, adaptive, timing.maxRttTimeoutMs);
+    const timeout = this.attemptTimeout(attempt);
     const deadline = this.engineTimed ? now + timeout : Number.POSITIVE_INFINITY;
     const probes = this.probes;
     let slot = probes.find(key);
     if (slot < 0) slot = probes.add(key, target);
     probes.sendOut(slot, attempt, now, deadline);
+    if (this.tracksDepartures) probes.setDeparture(slot, Departure.LEAVING);
     if (this.engineTimed && attempt > 1) this.stats.retransmitted++;
     const attempts = Math.max(1, 1 + this.allowedRetries() - work.attempts);
     const lastTimeoutMs = Math.min(timing.maxRttTimeoutMs, Math.max(timeout, this.prober.lastAttemptMinWaitMs ?? 0));
@@ -836,18 +858,21 @@ export class ScanEngine implements ProberSink {
     const probes = this.probes;
     let next: number | undefined;
     const visit = (slot: number): void => {
-      const deadline = probes.deadline(slot);
-      if (deadline > now) {
-        next = next === undefined ? deadline : Math.min(next, deadline);
-        return;
+      if (probes.deadline(slot) <= now) {
+        if (!this.stillLeaving(slot, now, false)) {
+          this.timedOut(slot, now, maxRetries);
+          return;
+        }
       }
-      this.timedOut(slot, now, maxRetries);
+      const deadline = probes.deadline(slot);
+      next = next === undefined ? deadline : Math.min(next, deadline);
     };
     if (ordered) {
       // One timeout for all: deadlines are in send order, and the first unexpired probe ends the walk.
       for (let slot = probes.first(); slot >= 0 && !this.stopped; slot = probes.first()) {
         if (probes.deadline(slot) > now) break;
         probes.shift();
+        if (this.stillLeaving(slot, now, true)) continue;
         this.timedOut(slot, now, maxRetries);
       }
     } else {
@@ -856,6 +881,23 @@ export class ScanEngine implements ProberSink {
     this.wake();
     this.armTimer(next);
     this.maybeDone();
+  }
+
+  /**
+   * Whether a probe whose time is up has not left yet (its packets wait
+   * behind a full send buffer, for ARP say): its silence proves nothing, and
+   * it waits another timeout, or the whole of one from when it leaves (see
+   * {@link departed}). `reorder`: the walk took it out of the send order, it
+   * goes back in at the end (one timeout for all keeps deadlines in order).
+   */
+  private stillLeaving(slot: number, now: number, reorder: boolean): boolean {
+    const probes = this.probes;
+    if (probes.departure(slot) === Departure.LEFT || this.hostTimeouts.isOver(probes.target(slot).address, now)) return false;
+    const deadline = now + this.attemptTimeout(probes.attempts(slot));
+    if (reorder) probes.sendOut(slot, probes.attempts(slot), probes.sentAt(slot), deadline);
+    else probes.postpone(slot, deadline);
+    probes.setDeparture(slot, Departure.LEAVING_LATE);
+    return true;
   }
 
   /** An in-flight probe whose time is up: sent again, or concluded from silence. */

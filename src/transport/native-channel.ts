@@ -53,7 +53,9 @@ const SPARE_BATCHES = 4;
 /** Bytes per source address slot. */
 const ADDRESS_BYTES = 16;
 /** Receive slot sizes: TCP segments and ICMP messages that answer probes are small; UDP replies may be whole datagrams. */
-const SLOT_BYTES: Record<RawChannelProtocol, number> = { tcp: 4096, icmp: 4096, udp: 65_536 };
+const SLOT_BYTES: Record<RawChannelProtocol, number> = { tcp: 4096, icmp: 4096, udp: 65_536, ip: 64 };
+/** IP protocol numbers of the channels (ICMP's depends on the family). */
+const PROTOCOL_NUMBERS: Partial<Record<RawChannelProtocol, number>> = { tcp: 6, udp: 17, ip: 255 };
 const UDP_RECEIVE_BATCH = 8;
 
 const EAGAIN = 11;
@@ -77,11 +79,18 @@ function sendFailed(address: string, negative: number): PortscoutError {
  *
  * @throws PortscoutError `ERR_RAW_PERMISSION` or `ERR_RAW_OPEN_FAILED`.
  */
-export function openNativeChannel(io: NativeRawIo, family: 4 | 6, protocol: RawChannelProtocol, receiveBufferBytes: number, handlers: RawChannelHandlers): RawChannel {
-  const protocolNumber = protocol === 'tcp' ? 6 : protocol === 'udp' ? 17 : family === 4 ? 1 : 58;
+export function openNativeChannel(
+  io: NativeRawIo,
+  family: 4 | 6,
+  protocol: RawChannelProtocol,
+  receiveBufferBytes: number,
+  handlers: RawChannelHandlers,
+  sendBufferBytes = 0,
+): RawChannel {
+  const protocolNumber = PROTOCOL_NUMBERS[protocol] ?? (family === 4 ? 1 : 58);
   let handle: NativeRawHandle;
   try {
-    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4);
+    handle = io.open(family, protocolNumber, receiveBufferBytes, family === 4, sendBufferBytes);
   } catch (error) {
     throw rawOpenError(family, error);
   }
@@ -151,7 +160,7 @@ class NativeChannel implements RawChannel {
     private readonly handlers: RawChannelHandlers,
   ) {
     this.slotBytes = SLOT_BYTES[protocol];
-    this.batch = protocol === 'udp' ? UDP_RECEIVE_BATCH : RECEIVE_BATCH;
+    this.batch = protocol === 'udp' || protocol === 'ip' ? UDP_RECEIVE_BATCH : RECEIVE_BATCH;
     this.slab = new Uint8Array(this.slotBytes * this.batch);
     this.meta = new Int32Array(3 * this.batch);
     this.sources = new Uint8Array(ADDRESS_BYTES * this.batch);

@@ -24,8 +24,8 @@ export interface NativeRawHandle {
 
 /** The addon's functions (see raw-io.c for the exact contract of each). */
 export interface NativeRawIo {
-  /** Opens a non-blocking raw socket; throws an Error whose `code` is the errno name (`EPERM`, ...). */
-  open(family: 4 | 6, protocol: number, receiveBufferBytes: number, headerIncluded: boolean): NativeRawHandle;
+  /** Opens a non-blocking raw socket (a buffer size of 0: the kernel's); throws an Error whose `code` is the errno name (`EPERM`, ...). */
+  open(family: 4 | 6, protocol: number, receiveBufferBytes: number, headerIncluded: boolean, sendBufferBytes?: number): NativeRawHandle;
   /** Calls `onReadable(status)` whenever the socket is readable (a function), or stops (null). */
   watch(handle: NativeRawHandle, onReadable: ((status: number) => void) | null): void;
   /** Sends `count` packets laid out as (offset, length) pairs; returns how many left, or -errno for the first. */

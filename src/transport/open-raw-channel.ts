@@ -9,17 +9,22 @@ import { openNativeChannel } from './native-channel.js';
 import { openRawSocketChannel } from './raw-socket-channel.js';
 import { isRawSocketAvailable } from './raw-socket-loader.js';
 import type { RawChannel, RawChannelHandlers, RawChannelProtocol } from './raw-channel.js';
+import { PortscoutError } from '../errors.js';
 
 /**
  * Opens a raw channel for (family, protocol): the native one when the addon
  * is there, else raw-socket's. IPv4 channels send with `IP_HDRINCL`.
+ * `sendBufferBytes` (0: the kernel's default) sizes the socket's send buffer,
+ * with CAP_NET_ADMIN beyond `net.core.wmem_max`.
  *
- * @throws PortscoutError `ERR_RAW_UNAVAILABLE`, `ERR_RAW_PERMISSION` or `ERR_RAW_OPEN_FAILED`.
+ * @throws PortscoutError `ERR_RAW_UNAVAILABLE`, `ERR_RAW_PERMISSION` or `ERR_RAW_OPEN_FAILED`;
+ *   `ERR_INTERNAL` for an `'ip'` channel of IPv6 (there is none).
  */
-export function openRawChannel(family: 4 | 6, protocol: RawChannelProtocol, receiveBufferBytes: number, handlers: RawChannelHandlers): RawChannel {
+export function openRawChannel(family: 4 | 6, protocol: RawChannelProtocol, receiveBufferBytes: number, handlers: RawChannelHandlers, sendBufferBytes = 0): RawChannel {
+  if (protocol === 'ip' && family !== 4) throw new PortscoutError('ERR_INTERNAL', 'There is no send-only raw IPv6 channel: IPv6 packets are sent without their header, on the socket of their protocol.');
   const native = nativeRawIo();
-  if (native) return openNativeChannel(native, family, protocol, receiveBufferBytes, handlers);
-  return openRawSocketChannel(family, protocol, receiveBufferBytes, handlers);
+  if (native) return openNativeChannel(native, family, protocol, receiveBufferBytes, handlers, sendBufferBytes);
+  return openRawSocketChannel(family, protocol, receiveBufferBytes, handlers, sendBufferBytes);
 }
 
 

@@ -99,8 +99,11 @@ export interface ListenerLease {
    * IPv4 packets include their IP header; IPv6 packets are the transport bytes only.
    * `done` is called once the kernel took it, or with the error. The caller
    * may reuse `packet` once this returns (a packet that has to wait is copied).
+   * `fewPerHost` (a sweep's probes, a handful per host): an IPv4 packet
+   * leaves on the sweep socket instead, when it opens (see
+   * {@link SWEEP_SEND_BUFFER_BYTES}).
    */
-  send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string, done: (error: Error | null) => void): void;
+  send(family: 4 | 6, protocol: ListenProtocol, packet: Uint8Array, address: string, done: (error: Error | null) => void, fewPerHost?: boolean): void;
   /**
    * Whether this scan needs replies now (true from the start). When no scan
    * holding a lease needs them, the raw sockets stop reading and no longer
@@ -146,6 +149,26 @@ const ID_BLOCK = 256;
 const ID_BLOCKS = 255;
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The send buffer of the sweep socket: IPv4's send-only raw socket
+ * (`IPPROTO_RAW`) on which probes of modules that send a handful of packets
+ * per host (discovery) leave.
+ *
+ * Why a socket of its own: a packet to a neighbour not yet resolved (a down
+ * host of a directly connected subnet) stays charged to its socket's send
+ * buffer until ARP gives up, about 3 s. With the kernel's default buffer
+ * (about 200 KB) a sweep of a /24 filled it after some 64 hosts, and every
+ * later probe waited those 3 s: 9.2 s for the lab's /24 instead of 0.6 s.
+ * A large buffer is safe only for a few packets per host: the kernel queues
+ * at most `unres_qlen_bytes` (212,992 bytes by default) for one unresolved
+ * neighbour and drops the rest without a word. The default buffer is that
+ * size, so a port scan's socket pushes back before one host's queue
+ * overflows; with an 8 MB buffer on it, a one-host full-port scan lost
+ * ~4,200 SYNs that way after its link came back up, closed ports reported
+ * filtered. Port scans therefore keep the protocol sockets' default buffer.
+ */
+export const SWEEP_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+
 interface SocketSlot {
   channel: RawChannel;
   users: number;
@@ -161,6 +184,8 @@ interface Registration {
 
 const counters: ListenerCounters = { received: 0, malformed: 0, truncated: 0 };
 const sockets = new Map<string, SocketSlot>();
+/** The sweep socket (see {@link SWEEP_SEND_BUFFER_BYTES}) while a lease uses it; null when it could not open (the protocol sockets carry its packets then). */
+let sweepSlot: SocketSlot | undefined | null;
 const byPortBlock: (Registration | undefined)[] = new Array(PORT_BLOCKS);
 const byIdBlock: (Registration | undefined)[] = new Array(ID_BLOCKS);
 let rotate = 0;
@@ -226,6 +251,39 @@ function closeSocket(family: 4 | 6, protocol: ListenProtocol): void {
     sockets.delete(key);
     slot.channel.close();
     dropCounter?.adoptSockets();
+  }
+}
+
+/** Takes the sweep socket (opening it for the first user); undefined when it cannot open. */
+function openSweepSocket(): RawChannel | undefined {
+  if (sweepSlot === null) return undefined;
+  if (sweepSlot) {
+    sweepSlot.users++;
+    return sweepSlot.channel;
+  }
+  try {
+    const channel = openRawChannel(4, 'ip', 0, {
+      onDatagram: () => {},
+      onTruncated: () => {},
+      onError: () => {
+        if (sweepSlot?.channel === channel) sweepSlot = undefined;
+      },
+    }, SWEEP_SEND_BUFFER_BYTES);
+    sweepSlot = { channel, users: 1 };
+    return channel;
+  } catch {
+    // The protocol sockets opened; this one did not (a security module?): sweeps are slower, not wrong.
+    sweepSlot = null;
+    return undefined;
+  }
+}
+
+function closeSweepSocket(): void {
+  if (!sweepSlot) return;
+  sweepSlot.users--;
+  if (sweepSlot.users <= 0) {
+    sweepSlot.channel.close();
+    sweepSlot = undefined;
   }
 }
 
@@ -388,6 +446,8 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
   };
   let released = false;
   let held = true;
+  /** The sweep socket, once this lease sent a few-per-host IPv4 packet (null: it could not open). */
+  let sweep: RawChannel | undefined | null;
   changeHeld(1);
   return {
     portBase: PORT_FIRST + portBlock * PORT_BLOCK,
@@ -395,17 +455,19 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
     icmpIdBase: (idBlock + 1) * ID_BLOCK,
     icmpIdCount: ID_BLOCK,
     counters,
-    send(family, protocol, packet, address, done) {
+    send(family, protocol, packet, address, done, fewPerHost = false) {
       if (released) throw new PortscoutError('ERR_LISTENER_RELEASED', 'This scan has ended; its listener lease cannot send.');
       ensureFamily(family);
       const slot = sockets.get(socketKey(family, protocol));
       if (!slot) throw new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} closed after an error.`);
+      if (fewPerHost && family === 4 && sweep === undefined) sweep = openSweepSocket() ?? null;
       if (!turnResetQueued) {
         turnResetQueued = true;
         setImmediate(resetTurn);
       }
       sendsThisTurn++;
-      slot.channel.send(packet, address, done);
+      const channel = fewPerHost && family === 4 && sweep && sweepSlot?.channel === sweep ? sweep : slot.channel;
+      channel.send(packet, address, done);
     },
     turnFull: () => sendsThisTurn >= SENDS_PER_TURN,
     kernelDrops: () => {
@@ -426,6 +488,8 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
       byIdBlock[idBlock] = undefined;
       for (const [family, protocol] of opened) closeSocket(family, protocol);
       opened.length = 0;
+      if (sweep && sweepSlot?.channel === sweep) closeSweepSocket();
+      sweep = undefined;
     },
   };
 }

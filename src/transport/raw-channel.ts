@@ -15,8 +15,12 @@
 import { PortscoutError } from '../errors.js';
 import { ipAddressFamily } from '../wire/index.js';
 
-/** Protocols a raw channel carries. */
-export type RawChannelProtocol = 'tcp' | 'udp' | 'icmp';
+/**
+ * Protocols a raw channel carries. `'ip'` is IPv4's send-only socket
+ * (`IPPROTO_RAW`): it sends packets of any protocol, whole with their IP
+ * header, and never receives (the packet listener's sweep socket).
+ */
+export type RawChannelProtocol = 'tcp' | 'udp' | 'icmp' | 'ip';
 
 /** What a channel calls with what it reads. */
 export interface RawChannelHandlers {

@@ -12,13 +12,17 @@ import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, typ
 import { rawOpenError } from './privileges.js';
 
 const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
+const IPPROTO_RAW = 255;
 /** raw-socket's receive buffer: the largest datagram it reads whole. */
 const RECEIVE_BYTES = 65_536;
 
 function protocolNumber(raw: RawSocketModule, family: 4 | 6, protocol: RawChannelProtocol): number {
   if (protocol === 'tcp') return raw.Protocol.TCP;
   if (protocol === 'udp') return raw.Protocol.UDP;
+  if (protocol === 'ip') return IPPROTO_RAW;
   return family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6;
 }
 
@@ -27,7 +31,7 @@ function protocolNumber(raw: RawSocketModule, family: 4 | 6, protocol: RawChanne
  *
  * @throws PortscoutError `ERR_RAW_UNAVAILABLE`, `ERR_RAW_PERMISSION` or `ERR_RAW_OPEN_FAILED`.
  */
-export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol, receiveBufferBytes: number, handlers: RawChannelHandlers): RawChannel {
+export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol, receiveBufferBytes: number, handlers: RawChannelHandlers, sendBufferBytes = 0): RawChannel {
   const raw = loadRawSocket();
   let socket;
   try {
@@ -44,6 +48,18 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
     socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, receiveBufferBytes);
   } catch {
     // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
+  }
+  if (sendBufferBytes > 0) {
+    try {
+      socket.setOption(SOL_SOCKET, SO_SNDBUFFORCE, sendBufferBytes);
+    } catch {
+      // Without CAP_NET_ADMIN: as much as net.core.wmem_max allows.
+      try {
+        socket.setOption(SOL_SOCKET, SO_SNDBUF, sendBufferBytes);
+      } catch {
+        // The kernel's default stays.
+      }
+    }
   }
   let open = true;
   const onDatagram = (buffer: Uint8Array, length: number, source: string): void => handlers.onDatagram(buffer, 0, length, source, undefined);

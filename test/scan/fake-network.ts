@@ -77,6 +77,12 @@ export interface FakeNetworkOptions {
   delayMs?: number;
   /** Report each send as taken at once, inside `send` (as the native raw-socket path does), instead of on the next turn. */
   sendDoneSync?: boolean;
+  /**
+   * Each send waits this long in the scanner's kernel before it leaves and
+   * is reported taken (as packets behind a send buffer full of packets
+   * waiting for ARP do); its answers come that much later.
+   */
+  sendLeavesAfterMs?: number;
   ttl?: number;
   /** Break the transport checksum of every answer (a corrupt or forged reply). */
   corrupt?: boolean;
@@ -205,7 +211,9 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
             }
           }
           network.sent.push({ family, protocol, address, bytes: packet.slice() });
-          if (options.sendDoneSync) done(null);
+          const leavesAfter = options.sendLeavesAfterMs ?? 0;
+          if (leavesAfter > 0) setTimeout(() => done(null), leavesAfter);
+          else if (options.sendDoneSync) done(null);
           else setImmediate(() => done(null));
           const answers = answer(family, protocol, packet, address);
           if (family === 6) {
@@ -213,7 +221,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
             for (const a of answers) {
               setTimeout(() => {
                 if (!leaseReleased) dispatch(6, a.protocol === IpProtocol.ICMPV6 ? 'icmp' : a.protocol === IpProtocol.UDP ? 'udp' : 'tcp', a.payload, a.from);
-              }, options.delayMs ?? 1);
+              }, (options.delayMs ?? 1) + leavesAfter);
             }
             return;
           }
@@ -234,7 +242,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
             }
             setTimeout(() => {
               if (!leaseReleased) s.onReply({ ...reply, receivedAt: performance.now() });
-            }, options.delayMs ?? 1);
+            }, (options.delayMs ?? 1) + leavesAfter);
           }
         },
         release() {

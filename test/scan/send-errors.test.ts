@@ -68,6 +68,25 @@ describe('sends the kernel refuses', () => {
     expect(events.some((e) => e.type === 'done')).toBe(false);
   }, 20_000);
 
+  it('a probe still waiting to leave when its time is up is not silence: its timeout runs from when it left', async () => {
+    // Each send waits 200 ms in the kernel (a send buffer full of packets waiting for ARP), five of
+    // the longest timeouts (40 ms): without departures, every probe timed out twice and 22, 23 were filtered.
+    const started = performance.now();
+    const { events } = await run(SYN, { ports: PORTS, sendLeavesAfterMs: 200 });
+    expect(states(events)).toEqual({ 22: 'open/syn-ack', 23: 'closed/reset', 81: 'filtered/no-response' });
+    const done = doneOf(events);
+    // 22 and 23 answered their first probe; only 81 was sent again, once it had left and its time ran out.
+    expect(done.stats.retransmitted).toBe(1);
+    // 81: two attempts, each 200 ms in the kernel plus its timeout.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+  }, 20_000);
+
+  it('the same for UDP, whose timeouts are walked out of send order', async () => {
+    const { events } = await run({ technique: 'udp', ports: '53,54', skipDiscovery: true }, { ports: { 53: 'udp-reply', 54: 'port-unreach' }, sendLeavesAfterMs: 200 });
+    expect(states(events)).toEqual({ 53: 'open/udp-response', 54: 'closed/port-unreach' });
+    expect(doneOf(events).stats.retransmitted).toBe(0);
+  }, 20_000);
+
   it('discovery: a host whose probes all fail is not called down for silence', async () => {
     const { events } = await run({ technique: 'ping' }, { ports: {}, echo: true, refuse: (port) => (port === 0 ? 'Operation not permitted' : undefined) });
     // The echo request was refused but the TCP probes left: the host answers those (RST), so it is up.

@@ -198,12 +198,12 @@ static int get_int32_array(napi_env env, napi_value value, int32_t **data, size_
   return 1;
 }
 
-/* open(family: 4 | 6, protocol, receiveBufferBytes, headerIncluded) -> handle */
+/* open(family: 4 | 6, protocol, receiveBufferBytes, headerIncluded, sendBufferBytes?) -> handle */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t family = 0, protocol = -1, receive_bytes = 0;
+  int32_t family = 0, protocol = -1, receive_bytes = 0, send_bytes = 0;
   bool header_included = false;
   if (argc < 4 || !get_int(env, argv[0], &family) || (family != 4 && family != 6))
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: family must be 4 or 6.");
@@ -213,6 +213,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: receiveBufferBytes must be a non-negative integer.");
   if (napi_get_value_bool(env, argv[3], &header_included) != napi_ok)
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: headerIncluded must be a boolean.");
+  if (argc >= 5 && (!get_int(env, argv[4], &send_bytes) || send_bytes < 0))
+    return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: sendBufferBytes must be a non-negative integer.");
 
   int af = family == 4 ? AF_INET : AF_INET6;
   int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
@@ -231,6 +233,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (receive_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_bytes, sizeof receive_bytes) < 0) {
     /* Without CAP_NET_ADMIN: as much as the system's limit allows. */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_bytes, sizeof receive_bytes);
+  }
+  /* Room for packets the kernel holds after sendmmsg returned (packet-listener.ts's sweep socket). */
+  if (send_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &send_bytes, sizeof send_bytes) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes);
   }
 
   channel_t *channel = calloc(1, sizeof *channel);
