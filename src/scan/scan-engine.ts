@@ -805,9 +805,12 @@ export class ScanEngine implements ProberSink {
   private allowedRetries(): number {
     const base = this.options.policy.retries(this.options.timing.maxRetries, this.maxAnsweredAttempt);
     if (!this.options.adaptRetriesToLoss || this.answeredProbes < MIN_LOSS_SAMPLES || this.maxAnsweredAttempt < 2) return base;
-    // The maximum-likelihood loss per attempt of a geometric number of tries.
+    // The maximum-likelihood loss per attempt of a geometric number of tries...
     const loss = (this.answeredAttempts - this.answeredProbes) / this.answeredAttempts;
-    const raised = lossRetries(loss, this.options.total);
+    // ...and the retries for an upper bound of it (three standard errors): the retries set now are
+    // the last some probes get, and a few dozen answers can put the estimate low by half.
+    const bound = Math.min(1, loss + 3 * Math.sqrt((loss * (1 - loss)) / this.answeredAttempts));
+    const raised = lossRetries(bound, this.options.total);
     if (raised <= base) return base;
     if (!this.lossWarned) {
       this.lossWarned = true;
