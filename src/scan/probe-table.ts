@@ -146,7 +146,7 @@ export class ProbeTable {
     this.departureOf[slot] = departure;
   }
 
-  /** Moves an in-flight probe's deadline, keeping its place in the send order (the one change a {@link sweep} visit may make besides those it lists). */
+  /** Moves an in-flight probe's deadline, keeping its place in the send order (a {@link sweep} visit may). */
   postpone(slot: number, deadline: number): void {
     this.deadlineOf[slot] = deadline;
   }

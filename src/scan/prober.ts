@@ -49,9 +49,9 @@ export interface ProberSink {
   /** `packets` left for the network (engine-timed probers count each packet). */
   sent(packets: number): void;
   /**
-   * Every packet of the last transmission to probe `key` has settled and at
-   * least one left (engine-timed probers that set {@link Prober.reportsDepartures}).
-   * A probe's time runs out only after it left.
+   * Every packet of the last transmission to probe `key` has settled, and
+   * not all were refused (engine-timed probers that set
+   * {@link Prober.reportsDepartures}). A probe's time runs out only after it left.
    */
   departed(key: ProbeKey): void;
   /** A packet was refused by the kernel (`code`: its errno name): it never left. */
@@ -86,9 +86,10 @@ export interface Prober {
   readonly timedBy: 'engine' | 'self';
   /**
    * Whether the prober calls {@link ProberSink.departed} (or
-   * {@link ProberSink.unsent}) for every transmission: the engine then never
-   * concludes from the silence of a probe still waiting to leave (sends
-   * queued behind a full kernel buffer), it waits for it to leave.
+   * {@link ProberSink.unsent}) for every transmission: the engine then does
+   * not conclude from the silence of a probe still waiting to leave (sends
+   * queued behind a full kernel buffer) but waits for it to leave, unless
+   * the host's time (`hostTimeoutMs`) runs out first.
    */
   readonly reportsDepartures?: boolean;
   /** Shortest wait of an allowance's last attempt (connections: the time Linux needs to report a soft ICMP error). */

@@ -113,6 +113,13 @@ const SPEEDUP_FACTOR = 0.75;
  * an attempt, so never as silence.
  */
 const UNSENT_PAUSE_MS = 250;
+/**
+ * The share of its timeout a probe may wait to leave (in the raw channel's
+ * batches, behind the kernel's send buffer) before its clock starts again at
+ * its departure: batches on the thread pool take about a millisecond, which
+ * needs no second entry in the send order.
+ */
+const DEPARTURE_SLACK = 0.1;
 const MAX_UNSENT_TRIES = 5;
 
 /**
@@ -291,7 +298,11 @@ export class ScanEngine implements ProberSink {
     }
   }
 
-  /** A probe's packets have left: if its time ran out while they waited, its whole timeout starts now. */
+  /**
+   * A probe's packets have left. If they waited more than a tenth of its
+   * timeout (or past it), its clock starts again now: it gets its whole
+   * timeout from when it left, and its round trip is timed from then.
+   */
   departed(key: ProbeKey): void {
     if (this.stopped || !this.tracksDepartures) return;
     const probes = this.probes;
@@ -299,16 +310,16 @@ export class ScanEngine implements ProberSink {
     if (slot < 0 || probes.state(slot) !== IN_FLIGHT) return;
     const late = probes.departure(slot) === Departure.LEAVING_LATE;
     probes.setDeparture(slot, Departure.LEFT);
-    if (!late) return;
     const now = performance.now();
-    const deadline = now + this.attemptTimeout(probes.attempts(slot));
-    probes.sendOut(slot, probes.attempts(slot), now, deadline);
-    this.armTimer(deadline);
+    const timeout = this.attemptTimeout(probes.attempts(slot));
+    if (!late && now - probes.sentAt(slot) <= timeout * DEPARTURE_SLACK) return;
+    probes.sendOut(slot, probes.attempts(slot), now, now + timeout);
+    this.armTimer(now + timeout);
   }
 
-  /** An attempt's timeout now (the policy's, from the adaptive estimate). */
+  /** An attempt's timeout now (the policy's, from the adaptive estimate; at least 1 ms). */
   private attemptTimeout(attempt: number): number {
-    return this.options.policy.timeout(attempt, this.rtt.timeoutMs, this.options.timing.maxRttTimeoutMs);
+    return Math.max(1, this.options.policy.timeout(attempt, this.rtt.timeoutMs, this.options.timing.maxRttTimeoutMs));
   }
 
   /** Counts packets sent. */
@@ -817,7 +828,7 @@ export class ScanEngine implements ProberSink {
       this.queue.push({
         type: 'warning',
         code: 'PACKET_LOSS',
-        message: `About ${(loss * 100).toFixed(1)}% of probes or their answers are lost: unanswered probes are retried up to ${raised} times (instead of ${base}), so that fewer than ${LOSS_TARGET_WRONG} of the ${this.options.total} pairs are expected to be misread as silent.`,
+        message: `About ${(loss * 100).toFixed(1)}% of probes or their answers are lost (at most ${(bound * 100).toFixed(1)}%, allowing for chance): unanswered probes are retried up to ${raised} times (instead of ${base}), so that fewer than ${LOSS_TARGET_WRONG} of the ${this.options.total} pairs are expected to be misread as silent.`,
       });
     }
     return raised;

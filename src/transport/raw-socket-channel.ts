@@ -12,10 +12,11 @@ import { MAX_RAW_PACKET, channelClosed, checkChannelAddress, packetTooLarge, typ
 import { rawOpenError } from './privileges.js';
 
 const SOL_SOCKET = 1;
-const SO_SNDBUF = 7;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
 const IPPROTO_RAW = 255;
+/** Linux's IP_RECVERR (raw-socket's table lacks it). */
+const IP_RECVERR = 11;
 /** raw-socket's receive buffer: the largest datagram it reads whole. */
 const RECEIVE_BYTES = 65_536;
 
@@ -44,10 +45,21 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
     throw rawOpenError(family, error);
   }
   if (family === 4) socket.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
-  try {
-    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, receiveBufferBytes);
-  } catch {
-    // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
+  // The send-only socket: without IP_RECVERR the kernel turns ENOBUFS (the neighbour table full) into success and drops the packet.
+  if (protocol === 'ip') {
+    try {
+      socket.setOption(raw.SocketLevel.IPPROTO_IP, IP_RECVERR, 1);
+    } catch (error) {
+      socket.close();
+      throw rawOpenError(family, error);
+    }
+  }
+  if (receiveBufferBytes > 0) {
+    try {
+      socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, receiveBufferBytes);
+    } catch {
+      // Without CAP_NET_ADMIN the default receive buffer stays; replies may be dropped at high rates.
+    }
   }
   if (sendBufferBytes > 0) {
     try {
@@ -55,7 +67,7 @@ export function openRawSocketChannel(family: 4 | 6, protocol: RawChannelProtocol
     } catch {
       // Without CAP_NET_ADMIN: as much as net.core.wmem_max allows.
       try {
-        socket.setOption(SOL_SOCKET, SO_SNDBUF, sendBufferBytes);
+        socket.setOption(SOL_SOCKET, raw.SocketOption.SO_SNDBUF, sendBufferBytes);
       } catch {
         // The kernel's default stays.
       }

@@ -63,8 +63,21 @@ export function sendNowOrQueue(socket: RawSocket, packet: Uint8Array, address: s
     }
   }
   // It waits in raw-socket's queue: keep a copy, the caller may reuse its buffer.
-  const copy = packet.slice();
-  socket.send(copy, 0, copy.length, address, (error: Error | null) => done(error ?? null));
+  queueCopy(socket, packet.slice(), address, done);
+}
+
+/**
+ * Queues a packet on raw-socket's send queue. raw-socket waits there until
+ * the socket is writable, but a send the kernel then refuses for want of
+ * buffer space (ENOBUFS: a full neighbour table, which writability does not
+ * signal) comes back as an error: the packet goes again on the next turn of
+ * the event loop, as the native channel does, instead of failing.
+ */
+function queueCopy(socket: RawSocket, copy: Uint8Array, address: string, done: (error: Error | null) => void): void {
+  socket.send(copy, 0, copy.length, address, (error: Error | null) => {
+    if (error && wouldBlock(error)) setImmediate(() => queueCopy(socket, copy, address, done));
+    else done(error ?? null);
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
  * truth where nmap is not usable (t2: ICMP rate limits and 10% loss), as each
  * test says.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from './lab.js';
 import { comparePortStates, findHost, runNmap } from './nmap.js';
@@ -151,6 +152,43 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(broadcast.errors).toEqual([expect.objectContaining({ code: 'ERR_SEND_FAILED', message: expect.stringContaining('broadcast addresses') })]);
     expect(broadcast.hosts).toEqual([expect.objectContaining({ address: '198.18.1.255', status: 'down', reason: 'send-error' })]);
   });
+
+  it('a neighbour table smaller than the sweep: every live host is still found, on both raw I/O paths', async () => {
+    // The kernel refuses a packet it cannot create a neighbour entry for (ENOBUFS) and, on a raw
+    // socket without IP_RECVERR, reports success. The table is the whole machine's: shrunk to 64
+    // entries for this test (restored after it), a random-order sweep of the /24's 250 empty
+    // addresses overflows it, and without IP_RECVERR 2 to 3 of the 6 live hosts came out down.
+    const names = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3'] as const;
+    const path = (name: string): string => `/proc/sys/net/ipv4/neigh/default/${name}`;
+    const saved = names.map((name) => readFileSync(path(name), 'utf8').trim());
+    try {
+      [16, 32, 64].forEach((value, i) => writeFileSync(path(names[i] as string), String(value)));
+      const tableFulls = async (): Promise<number> => {
+        const shown = await lab.exec('scan', ['ip', '-s', 'ntable', 'show', 'name', 'arp_cache']);
+        return Number(/table_fulls (\d+)/.exec(shown.stdout)?.[1] ?? NaN);
+      };
+      for (const io of ['native', 'raw-socket']) {
+        // The entries an earlier sweep left (failed ones are probed again, not created anew) would spare the table.
+        await lab.exec('scan', ['ip', 'neigh', 'flush', 'all']);
+        const fullsBefore = await tableFulls();
+        const ours = await scanInLab(
+          lab,
+          'discoverHosts',
+          { targets: lab.sweep.cidr, timing: 'T4', maxRetries: 1, order: { random: true, seed: 8 } },
+          { env: { PORTSCOUT_RAW_IO: io }, timeoutMs: 120_000 },
+        );
+        expect(ours.errors, io).toEqual([]);
+        const up = ours.hosts.filter((h) => h.status === 'up').map((h) => h.address).sort();
+        expect(up, io).toEqual([lab.sweep.scannerOwn, ...lab.sweep.live].sort());
+        expect(ours.hosts, io).toHaveLength(256);
+        // The table did overflow: this sweep met the case it is about.
+        expect(await tableFulls(), io).toBeGreaterThan(fullsBefore);
+      }
+    } finally {
+      // Largest first, so that each write keeps thresh1 <= thresh2 <= thresh3.
+      for (let i = names.length - 1; i >= 0; i--) writeFileSync(path(names[i] as string), saved[i] as string);
+    }
+  }, 240_000);
 
   it('tcpConnectScan pings hosts first without privileges: t2 (no echo) is up, an empty address is down', async () => {
     // 198.18.1.99 is in the sweep /24 but nobody has it: no answer on 80 or 443 (ARP fails).

@@ -79,8 +79,8 @@ export interface FakeNetworkOptions {
   sendDoneSync?: boolean;
   /**
    * Each send waits this long in the scanner's kernel before it leaves and
-   * is reported taken (as packets behind a send buffer full of packets
-   * waiting for ARP do); its answers come that much later.
+   * is reported taken, or refused (as packets behind a send buffer full of
+   * packets waiting for ARP do); its answers come that much later.
    */
   sendLeavesAfterMs?: number;
   ttl?: number;
@@ -198,6 +198,7 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
         counters: { received: 0, malformed: 0, truncated: 0 },
         kernelDrops: () => (options.kernelDropFirst === undefined ? undefined : network.kernelDrops),
         send(family, protocol, packet, address, done) {
+          const leavesAfter = options.sendLeavesAfterMs ?? 0;
           if (options.refuse) {
             const port = protocol === 'icmp' ? 0 : family === 4 ? ((packet[22] as number) << 8) | (packet[23] as number) : ((packet[2] as number) << 8) | (packet[3] as number);
             const key = `${address}/${protocol}/${port}`;
@@ -206,12 +207,12 @@ export function createFakeNetwork(options: FakeNetworkOptions): FakeNetwork {
             const message = options.refuse(port, count);
             if (message !== undefined) {
               network.refused++;
-              setImmediate(() => done(new Error(message)));
+              if (leavesAfter > 0) setTimeout(() => done(new Error(message)), leavesAfter);
+              else setImmediate(() => done(new Error(message)));
               return;
             }
           }
           network.sent.push({ family, protocol, address, bytes: packet.slice() });
-          const leavesAfter = options.sendLeavesAfterMs ?? 0;
           if (leavesAfter > 0) setTimeout(() => done(null), leavesAfter);
           else if (options.sendDoneSync) done(null);
           else setImmediate(() => done(null));

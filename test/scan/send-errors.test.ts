@@ -81,6 +81,13 @@ describe('sends the kernel refuses', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(400);
   }, 20_000);
 
+  it('a refusal that comes back after the probe\'s time would have run out still makes it a send error', async () => {
+    // 81's sends are refused for good (EACCES: a broadcast address), 200 ms after they were handed over.
+    const { events } = await run(SYN, { ports: PORTS, sendLeavesAfterMs: 200, refuse: (port) => (port === 81 ? 'Permission denied' : undefined) });
+    expect(states(events)).toEqual({ 22: 'open/syn-ack', 23: 'closed/reset', 81: 'unknown/send-error' });
+    expect(doneOf(events).stats.retransmitted).toBe(0);
+  }, 20_000);
+
   it('the same for UDP, whose timeouts are walked out of send order', async () => {
     const { events } = await run({ technique: 'udp', ports: '53,54', skipDiscovery: true }, { ports: { 53: 'udp-reply', 54: 'port-unreach' }, sendLeavesAfterMs: 200 });
     expect(states(events)).toEqual({ 53: 'open/udp-response', 54: 'closed/port-unreach' });

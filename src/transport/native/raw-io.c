@@ -213,7 +213,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: receiveBufferBytes must be a non-negative integer.");
   if (napi_get_value_bool(env, argv[3], &header_included) != napi_ok)
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: headerIncluded must be a boolean.");
-  if (argc >= 5 && (!get_int(env, argv[4], &send_bytes) || send_bytes < 0))
+  napi_valuetype fifth = napi_undefined;
+  if (argc >= 5) CHECK(napi_typeof(env, argv[4], &fifth));
+  if (fifth != napi_undefined && (!get_int(env, argv[4], &send_bytes) || send_bytes < 0))
     return throw_coded(env, "ERR_NATIVE_BAD_ARGUMENT", "open: sendBufferBytes must be a non-negative integer.");
 
   int af = family == 4 ? AF_INET : AF_INET6;
@@ -224,6 +226,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     int error = errno;
     close(fd);
     return throw_errno(env, "setsockopt(IP_HDRINCL)", error);
+  }
+  /*
+   * The send-only socket (IPPROTO_RAW): without IP_RECVERR the kernel turns
+   * ENOBUFS (the neighbour table full, a full device queue) into success and
+   * drops the packet. No ICMP error reaches an IPPROTO_RAW socket, so its
+   * error queue, which IP_RECVERR also fills, stays empty.
+   */
+  if (family == 4 && protocol == IPPROTO_RAW && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(IP_RECVERR)", error);
   }
   if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one) < 0) {
     int error = errno;
