@@ -153,7 +153,7 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     expect(broadcast.hosts).toEqual([expect.objectContaining({ address: '198.18.1.255', status: 'down', reason: 'send-error' })]);
   });
 
-  it('a neighbour table smaller than the sweep: every live host is still found, on both raw I/O paths', async () => {
+  it('a neighbour table smaller than the sweep: every live host is still found, on both raw I/O paths', async (ctx) => {
     // The kernel refuses a packet it cannot create a neighbour entry for (ENOBUFS) and, on a raw
     // socket without IP_RECVERR, reports success. The table is the whole machine's: shrunk to 32
     // entries for this test (restored after it), a random-order sweep of the /24's first /26 (58
@@ -161,6 +161,13 @@ describe.skipIf(skipLab('scanners in the namespace lab'))('scanners in the names
     const names = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3'] as const;
     const path = (name: string): string => `/proc/sys/net/ipv4/neigh/default/${name}`;
     const saved = names.map((name) => readFileSync(path(name), 'utf8').trim());
+    try {
+      writeFileSync(path('gc_thresh3'), saved[2] as string);
+    } catch (error) {
+      // A machine whose kernel settings are read-only (a container): the case cannot be made here.
+      console.log(`[neighbour table] skipped: ${(error as Error).message}`);
+      ctx.skip();
+    }
     try {
       [8, 16, 32].forEach((value, i) => writeFileSync(path(names[i] as string), String(value)));
       const first26 = lab.sweep.cidr.replace(/\/24$/, '/26');
