@@ -473,13 +473,17 @@ export function acquireListener(protocols: readonly ListenProtocol[], sink: Repl
       ensureFamily(family);
       const slot = sockets.get(socketKey(family, protocol));
       if (!slot) throw new PortscoutError('ERR_RAW_SOCKET_CLOSED', `The raw ${protocol} socket for IPv${family} closed after an error.`);
-      if (fewPerHost && family === 4 && sweep === undefined) sweep = openSweepSocket() ?? null;
+      let channel = slot.channel;
+      if (fewPerHost && family === 4) {
+        if (sweep === undefined) sweep = openSweepSocket() ?? null;
+        // Not after a receive error closed it: the protocol socket carries the lease's packets then.
+        if (sweep && sweepSlot?.channel === sweep) channel = sweep;
+      }
       if (!turnResetQueued) {
         turnResetQueued = true;
         setImmediate(resetTurn);
       }
       sendsThisTurn++;
-      const channel = fewPerHost && family === 4 && sweep && sweepSlot?.channel === sweep ? sweep : slot.channel;
       channel.send(packet, address, done);
     },
     turnFull: () => sendsThisTurn >= SENDS_PER_TURN,
